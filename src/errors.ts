@@ -1,0 +1,88 @@
+/**
+ * The error classes of asyncio-ts, in one place.
+ *
+ * Each keeps asyncio's name and, where asyncio raises it, CPython's message
+ * wording. Python's builtin `RuntimeError` has no JavaScript counterpart, so it
+ * is defined here too: the loop and the tasks raise it where Python does.
+ *
+ * @module
+ */
+
+/** Base for the classes below: sets `name` to the subclass's own name. */
+class NamedError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The operation was cancelled: thrown at the `await` of a cancelled task, and
+ * by a cancelled Future's `result()`.
+ *
+ * Catch it to clean up, then re-throw it: a task that swallows it is not
+ * cancelled. Python: `asyncio.CancelledError`.
+ *
+ * @example Cleaning up after a cancel
+ * ```ts
+ * import { CancelledError, run, sleep, createTask } from "./mod.ts";
+ * await run(async () => {
+ *   const task = createTask(async () => {
+ *     try {
+ *       await sleep(3600);
+ *     } catch (e) {
+ *       if (e instanceof CancelledError) console.log("cleaning up");
+ *       throw e;
+ *     }
+ *   });
+ *   await sleep(0);
+ *   task.cancel();
+ * });
+ * ```
+ */
+export class CancelledError extends NamedError {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+  }
+}
+
+/** A deadline passed (`waitFor`, `timeout`, `asCompleted`). Python: `TimeoutError`. */
+export class TimeoutError extends NamedError {}
+
+/** A Future was asked for something its state does not allow. Python: `asyncio.InvalidStateError`. */
+export class InvalidStateError extends NamedError {}
+
+/** An operation was used in the wrong state, as Python's builtin `RuntimeError`. */
+export class RuntimeError extends NamedError {}
+
+/** `getNowait()` on an empty queue. Python: `asyncio.QueueEmpty`. */
+export class QueueEmpty extends NamedError {}
+
+/** `putNowait()` on a full queue. Python: `asyncio.QueueFull`. */
+export class QueueFull extends NamedError {}
+
+/** `put`/`get` on a queue that was shut down. Python: `asyncio.QueueShutDown`. */
+export class QueueShutDown extends NamedError {}
+
+/** A `Barrier` was aborted or reset while waiting. Python: `asyncio.BrokenBarrierError`. */
+export class BrokenBarrierError extends RuntimeError {}
+
+/**
+ * Several errors raised together, as by a `TaskGroup`. An `AggregateError`
+ * whose `exceptions` are the errors in the order they happened.
+ * Python: `ExceptionGroup`.
+ */
+export class ExceptionGroup extends AggregateError {
+  /** The grouped errors (the same array as `errors`). */
+  readonly exceptions: readonly unknown[];
+
+  constructor(message: string, exceptions: readonly unknown[]) {
+    const count = exceptions.length;
+    super(
+      exceptions,
+      `${message} (${count} sub-exception${count === 1 ? "" : "s"})`,
+    );
+    this.name = new.target.name;
+    this.exceptions = exceptions;
+  }
+}
