@@ -86,3 +86,23 @@ export class ExceptionGroup extends AggregateError {
     this.exceptions = exceptions;
   }
 }
+
+/**
+ * A Worker died (it threw outside any job, exited, closed itself or ran out of
+ * memory) while running this job. The pool replaces the Worker; only the job
+ * that was running fails.
+ */
+export class WorkerCrashedError extends NamedError {}
+
+/**
+ * A function cannot run in a Worker as shipped: it is bound, native, a method
+ * shorthand or a class, or it uses a variable from outside its own body.
+ * Pass such values as arguments, or name the function with `moduleFunction()`.
+ */
+export class UnshippableFunctionError extends NamedError {}
+
+/**
+ * The executor can no longer start Workers (they failed at start-up several
+ * times in a row). Python: `concurrent.futures.BrokenExecutor`.
+ */
+export class BrokenExecutorError extends RuntimeError {}

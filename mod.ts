@@ -1,0 +1,49 @@
+/**
+ * asyncio-ts: Python's asyncio for TypeScript. An event loop you can hold,
+ * tasks that really cancel, `gather`, timeouts, structured concurrency,
+ * queues and locks, and an executor on Workers.
+ *
+ * @example The book's quickstart
+ * ```ts
+ * import { run, sleep } from "./mod.ts";
+ * await run(async () => {
+ *   console.log("Hello!");
+ *   await sleep(1);
+ *   console.log("Goodbye!");
+ * });
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/errors.ts";
+export { type Clock, MonotonicClock, VirtualClock } from "./src/clock.ts";
+export { Handle, TimerHandle } from "./src/handles.ts";
+export {
+  EventLoop,
+  type EventLoopOptions,
+  type ExceptionContext,
+  type ExceptionHandler,
+} from "./src/loop.ts";
+export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./src/events.ts";
+export { type DoneCallback, Future, type FutureState, isFuture } from "./src/futures.ts";
+export {
+  allTasks,
+  type CoroutineArgs,
+  type CoroutineFunction,
+  createTask,
+  currentTask,
+  Task,
+  type TaskOptions,
+} from "./src/tasks.ts";
+export { ensureFuture, type EnsureFutureOptions } from "./src/ensure_future.ts";
+export { sleep } from "./src/sleep.ts";
+export {
+  gather,
+  type GatherArgument,
+  type GatherOptions,
+  type GatherOutcomes,
+  type GatherResults,
+  type ResultOf,
+} from "./src/gather.ts";
+export { type MainCoroutine, run, Runner, type RunnerOptions } from "./src/runners.ts";

@@ -1,0 +1,302 @@
+/**
+ * `Future`: a result that will be set later, awaitable from async functions.
+ *
+ * Futures are thenables, not Promises: `await future` works everywhere, and
+ * when a task awaits one the future becomes that task's waiter, which is how
+ * `task.cancel()` reaches the `await` (see `tasks.ts`). Done callbacks, and
+ * the continuations of everyone awaiting, are scheduled on the loop with
+ * `callSoon`, never run synchronously, as in asyncio.
+ *
+ * @module
+ */
+
+import { CancelledError, InvalidStateError, RuntimeError } from "./errors.ts";
+import { taskInContext } from "./_current_task.ts";
+import { runningLoopOrNull } from "./_running_loop.ts";
+import { reprValue } from "./_repr.ts";
+import type { EventLoop, UnretrievedRecord } from "./loop.ts";
+
+/** The states of a Future: it leaves `pending` once, for one of the others. */
+export type FutureState = "pending" | "cancelled" | "finished";
+
+/** A callback given to `addDoneCallback`: called with the finished future. */
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+type StoredCallback = (future: never) => void;
+
+/**
+ * A result that is not there yet. Python: `asyncio.Future`.
+ *
+ * Most code never makes one: tasks, `sleep` and the other functions return
+ * them. Make one with `loop.createFuture()` to bridge a callback API into
+ * `await`.
+ *
+ * @typeParam T The type of the result.
+ *
+ * @example Bridging a callback
+ * ```ts
+ * import { getRunningLoop, run } from "./mod.ts";
+ * const value = await run(async () => {
+ *   const future = getRunningLoop().createFuture<number>();
+ *   setTimeout(() => future.setResult(42), 1);
+ *   return await future;
+ * });
+ * console.log(value); // 42
+ * ```
+ */
+export class Future<T = unknown> implements PromiseLike<T> {
+  // Invariants: the state leaves "pending" exactly once. #callbacks is null
+  // once the future is done (its callbacks were handed to the loop).
+  // _unretrieved is set while an exception is stored that no one has looked
+  // at; the loop reports those ("exception was never retrieved").
+  /** @internal */ _state: FutureState = "pending";
+  #result: T | undefined = undefined;
+  #exception: unknown = undefined;
+  // Typed loosely so that Future<T> stays assignable to Future<unknown>.
+  #callbacks: StoredCallback[] | null = [];
+  /** @internal The message given to `cancel()`. */
+  _cancelMessage: string | undefined = undefined;
+  /** @internal For tasks: the CancelledError that ended the body, given to the first retrieval. */
+  _cancelledError: CancelledError | null = null;
+  /** @internal */ _unretrieved: UnretrievedRecord | null = null;
+  readonly #loop: EventLoop;
+
+  /**
+   * @param loop The loop whose `callSoon` runs this future's callbacks.
+   * @default the running loop
+   * @throws {RuntimeError} without `loop` when no loop is running.
+   */
+  constructor(loop?: EventLoop) {
+    const owner = loop ?? runningLoopOrNull();
+    if (owner === null) throw new RuntimeError("no running event loop");
+    this.#loop = owner;
+  }
+
+  /** The loop this future belongs to. */
+  getLoop(): EventLoop {
+    return this.#loop;
+  }
+
+  /** Whether the future has a result, an exception, or was cancelled. */
+  done(): boolean {
+    return this._state !== "pending";
+  }
+
+  /** Whether the future was cancelled. */
+  cancelled(): boolean {
+    return this._state === "cancelled";
+  }
+
+  /**
+   * The result. Throws the stored exception if there is one.
+   *
+   * @throws {CancelledError} if the future was cancelled.
+   * @throws {InvalidStateError} if the future is not done yet.
+   */
+  result(): T {
+    if (this._state === "cancelled") throw this._makeCancelledError();
+    if (this._state === "pending") throw new InvalidStateError("Result is not set.");
+    this._markRetrieved();
+    if (this.#exception !== undefined) throw this.#exception;
+    return this.#result as T;
+  }
+
+  /**
+   * The stored exception, or `null` if the future has a result.
+   *
+   * @throws {CancelledError} if the future was cancelled.
+   * @throws {InvalidStateError} if the future is not done yet.
+   */
+  exception(): unknown {
+    if (this._state === "cancelled") throw this._makeCancelledError();
+    if (this._state === "pending") throw new InvalidStateError("Exception is not set.");
+    this._markRetrieved();
+    return this.#exception === undefined ? null : this.#exception;
+  }
+
+  /**
+   * Finish the future with a result and schedule its callbacks.
+   *
+   * @throws {InvalidStateError} if the future is already done.
+   */
+  setResult(result: T): void {
+    if (this._state !== "pending") throw new InvalidStateError(`invalid state: ${this}`);
+    this.#result = result;
+    this._state = "finished";
+    this.#scheduleCallbacks();
+  }
+
+  /**
+   * Finish the future with an exception and schedule its callbacks.
+   *
+   * @throws {InvalidStateError} if the future is already done.
+   * @throws {TypeError} if `exception` is `undefined` (nothing to raise).
+   */
+  setException(exception: unknown): void {
+    if (this._state !== "pending") throw new InvalidStateError(`invalid state: ${this}`);
+    if (exception === undefined) {
+      throw new TypeError("Cannot set an exception of undefined: pass an Error");
+    }
+    this.#exception = exception;
+    this._state = "finished";
+    this.#scheduleCallbacks();
+    this.#loop._noteUnretrieved(this, exception);
+  }
+
+  /**
+   * Cancel the future: if it is pending, it becomes cancelled and its
+   * callbacks are scheduled. Returns `false` if it was already done.
+   *
+   * @param message Carried by the `CancelledError` that awaiting it raises.
+   */
+  cancel(message?: string): boolean {
+    this._markRetrieved();
+    if (this._state !== "pending") return false;
+    this._state = "cancelled";
+    this._cancelMessage = message;
+    this.#scheduleCallbacks();
+    return true;
+  }
+
+  /**
+   * Call `callback(future)` once the future is done, through the loop's
+   * `callSoon` (at once, if it is already done).
+   */
+  addDoneCallback(callback: DoneCallback<T>): void {
+    if (typeof callback !== "function") {
+      throw new TypeError(
+        `Cannot add a done callback: expected a function, got ${reprValue(callback)}`,
+      );
+    }
+    if (this.#callbacks === null) this.#loop.callSoon(callback, this);
+    else this.#callbacks.push(callback as StoredCallback);
+  }
+
+  /** Remove every registration of `callback`; returns how many were removed. */
+  removeDoneCallback(callback: DoneCallback<T>): number {
+    const callbacks = this.#callbacks;
+    if (callbacks === null) return 0;
+    const kept = callbacks.filter((registered) => registered !== (callback as StoredCallback));
+    const removed = callbacks.length - kept.length;
+    if (removed > 0) this.#callbacks = kept;
+    return removed;
+  }
+
+  /**
+   * Make the future awaitable. Awaiting it from a task makes it the task's
+   * waiter, so cancelling the task cancels this future and the `await`
+   * throws `CancelledError`.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    const awaiter = taskInContext();
+    return new Promise<R1 | R2>((resolve, reject) => {
+      if (awaiter === (this as unknown)) {
+        reject(new RuntimeError(`Task cannot await on itself: ${this}`));
+        return;
+      }
+      const settle = (cancelInstead: CancelledError | null) => {
+        let failed = false;
+        let value: unknown;
+        try {
+          value = this.result();
+        } catch (error) {
+          failed = true;
+          value = error;
+        }
+        if (cancelInstead !== null) {
+          failed = true;
+          value = cancelInstead;
+        }
+        const handler = failed ? onRejected : onFulfilled;
+        if (typeof handler !== "function") {
+          if (failed) reject(value);
+          else resolve(value as R1);
+          return;
+        }
+        try {
+          resolve(handler(value as T));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (this._state !== "pending") {
+        // Awaiting a done future does not suspend, as in asyncio.
+        settle(null);
+        return;
+      }
+      if (awaiter === undefined || awaiter.getLoop() !== this.#loop || awaiter.done()) {
+        this.#callbacks!.push(() => settle(null));
+        return;
+      }
+      this.#callbacks!.push(() => settle(awaiter._wakeUp(this)));
+      awaiter._suspendOn(this);
+    });
+  }
+
+  toString(): string {
+    const name = this.constructor.name;
+    if (this._state === "pending") return `<${name} pending>`;
+    if (this._state === "cancelled") return `<${name} cancelled>`;
+    return this.#exception !== undefined
+      ? `<${name} finished exception=${reprValue(this.#exception)}>`
+      : `<${name} finished result=${reprValue(this.#result)}>`;
+  }
+
+  /** @internal The error that a retrieval of this cancelled future raises. */
+  _makeCancelledError(): CancelledError {
+    const saved = this._cancelledError;
+    if (saved !== null) {
+      this._cancelledError = null;
+      return saved;
+    }
+    return new CancelledError(this._cancelMessage);
+  }
+
+  /** @internal The exception, without counting as a retrieval (for reprs). */
+  _peekException(): unknown {
+    return this.#exception;
+  }
+
+  /** @internal Someone looked at the outcome: no "never retrieved" report. */
+  _markRetrieved(): void {
+    if (this._unretrieved !== null) this.#loop._forgetUnretrieved(this);
+  }
+
+  /**
+   * @internal Finish with `result` and run the callbacks now, inside the
+   * current loop callback, instead of scheduling them (for `sleep(0)`).
+   */
+  _setResultNow(result: T): void {
+    this.#result = result;
+    this._state = "finished";
+    const callbacks = this.#callbacks!;
+    this.#callbacks = null;
+    for (const callback of callbacks) (callback as DoneCallback<T>)(this);
+  }
+
+  /** @internal For Task: finish with a result, bypassing Task's refusal. */
+  protected _finishWithResult(result: T): void {
+    Future.prototype.setResult.call(this, result);
+  }
+
+  /** @internal For Task: finish with an exception, bypassing Task's refusal. */
+  protected _finishWithException(exception: unknown): void {
+    Future.prototype.setException.call(this, exception);
+  }
+
+  #scheduleCallbacks(): void {
+    const callbacks = this.#callbacks!;
+    this.#callbacks = null;
+    for (let i = 0; i < callbacks.length; i++) {
+      this.#loop.callSoon(callbacks[i] as DoneCallback<T>, this);
+    }
+  }
+}
+
+/** Whether `value` is an asyncio-ts Future (or Task). Python: `asyncio.isfuture`. */
+export function isFuture(value: unknown): value is Future<unknown> {
+  return value instanceof Future;
+}

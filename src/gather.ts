@@ -1,0 +1,153 @@
+/**
+ * `gather`: run awaitables concurrently and collect their results in order.
+ *
+ * @module
+ */
+
+import { CancelledError } from "./errors.ts";
+import { Future } from "./futures.ts";
+import { ensureFuture } from "./ensure_future.ts";
+import { getEventLoop } from "./events.ts";
+import type { EventLoop } from "./loop.ts";
+import { isThenable } from "./tasks.ts";
+
+/** What `gather` accepts: a Future or Task, a promise, or an async function to start as a Task. */
+export type GatherArgument = PromiseLike<unknown> | (() => unknown);
+
+/** Options for `gather`. */
+export interface GatherOptions {
+  /**
+   * Put errors (and `CancelledError` for cancelled children) in the results
+   * instead of failing at the first one.
+   * @default false
+   */
+  returnExceptions?: boolean;
+}
+
+/** The result type of one `gather` argument. */
+export type ResultOf<X> = X extends (...args: never[]) => infer R ? Awaited<R> : Awaited<X>;
+
+/** `gather`'s results: one per argument, in argument order. */
+export type GatherResults<A extends readonly unknown[]> = {
+  -readonly [K in keyof A]: ResultOf<A[K]>;
+};
+
+/** `gather`'s results with `returnExceptions: true`: a result or the error, per argument. */
+export type GatherOutcomes<A extends readonly unknown[]> = {
+  -readonly [K in keyof A]: ResultOf<A[K]> | Error;
+};
+
+/**
+ * Run the awaitables concurrently; the Future resolves with their results in
+ * argument order (an awaitable given twice is awaited once). Functions are
+ * started as Tasks. Python: `asyncio.gather`.
+ *
+ * - Without `returnExceptions`, the first error (or a child's cancellation,
+ *   as `CancelledError`) fails the gather at once; the other children go on.
+ * - Cancelling the gather (or the task awaiting it) cancels every child that
+ *   is not done, waits for them, then raises `CancelledError`, even with
+ *   `returnExceptions` (and then `cancelled()` is false, as in asyncio).
+ *
+ * @example Typed results
+ * ```ts
+ * import { gather, run, sleep } from "./mod.ts";
+ * await run(async () => {
+ *   const [n, s] = await gather(async () => 1, sleep(0.1, "slept"));
+ *   const [ok, failed] = await gather(
+ *     async () => "fine",
+ *     async () => { throw new Error("boom"); },
+ *     { returnExceptions: true },
+ *   );
+ *   console.log(n, s, ok, failed); // 1 slept fine Error: boom
+ * });
+ * ```
+ */
+export function gather<A extends readonly GatherArgument[]>(
+  ...args: [...A, GatherOptions & { returnExceptions: true }]
+): Future<GatherOutcomes<A>>;
+export function gather<A extends readonly GatherArgument[]>(
+  ...args: [...A, GatherOptions]
+): Future<GatherResults<A>>;
+export function gather<A extends readonly GatherArgument[]>(...args: A): Future<GatherResults<A>>;
+export function gather(...input: unknown[]): Future<unknown[]> {
+  let awaitables = input;
+  let returnExceptions = false;
+  const last = input[input.length - 1];
+  if (typeof last === "object" && last !== null && !isThenable(last) && !(last instanceof Future)) {
+    returnExceptions = Boolean((last as GatherOptions).returnExceptions);
+    awaitables = input.slice(0, -1);
+  }
+  if (awaitables.length === 0) {
+    const empty = getEventLoop().createFuture<unknown[]>();
+    empty.setResult([]);
+    return empty;
+  }
+
+  let loop: EventLoop | undefined;
+  const futureOf = new Map<unknown, Future<unknown>>();
+  const children: Future<unknown>[] = [];
+  for (const awaitable of awaitables) {
+    let future = futureOf.get(awaitable);
+    if (future === undefined) {
+      future = ensureFuture(awaitable as GatherArgument, { loop });
+      loop ??= future.getLoop();
+      futureOf.set(awaitable, future);
+    }
+    children.push(future);
+  }
+
+  const outer = new GatheringFuture<unknown[]>(children, loop!);
+  const total = futureOf.size;
+  let finished = 0;
+  const onChildDone = (child: Future<unknown>) => {
+    finished++;
+    if (outer.done()) {
+      // Mark the child's error as seen: the gather already reported one.
+      if (!child.cancelled()) child.exception();
+      return;
+    }
+    if (!returnExceptions) {
+      if (child.cancelled()) {
+        outer.setException(child._makeCancelledError());
+        return;
+      }
+      const error = child.exception();
+      if (error !== null) {
+        outer.setException(error);
+        return;
+      }
+    }
+    if (finished < total) return;
+    const results = children.map((future) => {
+      if (future.cancelled()) return new CancelledError(future._cancelMessage ?? "");
+      const error = future.exception();
+      return error !== null ? error : future.result();
+    });
+    if (outer.cancelRequested) outer.setException(child._makeCancelledError());
+    else outer.setResult(results);
+  };
+  for (const future of futureOf.values()) future.addDoneCallback(onChildDone);
+  return outer;
+}
+
+/** The Future `gather` returns: cancelling it cancels the children. */
+class GatheringFuture<T> extends Future<T> {
+  readonly #children: readonly Future<unknown>[];
+  /** Set when a cancel reached at least one child: the gather then ends with CancelledError. */
+  cancelRequested = false;
+
+  constructor(children: readonly Future<unknown>[], loop: EventLoop) {
+    super(loop);
+    this.#children = children;
+  }
+
+  override cancel(message?: string): boolean {
+    if (this.done()) return false;
+    let cancelledAny = false;
+    for (const child of this.#children) {
+      if (child.cancel(message)) cancelledAny = true;
+    }
+    if (cancelledAny) this.cancelRequested = true;
+    return cancelledAny;
+  }
+}

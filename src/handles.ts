@@ -1,0 +1,110 @@
+/**
+ * Handles: callbacks scheduled on an event loop, which can be cancelled.
+ *
+ * @module
+ */
+
+import type { EventLoop } from "./loop.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyCallback = (...args: any[]) => unknown;
+
+/**
+ * A callback scheduled with `loop.callSoon()`. Python: `asyncio.Handle`.
+ *
+ * @example Cancelling a scheduled callback
+ * ```ts
+ * import { getEventLoop } from "./mod.ts";
+ * const loop = getEventLoop();
+ * const handle = loop.callSoon(() => console.log("never printed"));
+ * handle.cancel();
+ * ```
+ */
+export class Handle {
+  // Invariant: once cancelled, #callback and #args are dropped so that a
+  // cancelled handle parked in a queue keeps nothing alive.
+  #callback: AnyCallback | null;
+  #args: readonly unknown[];
+  #cancelled = false;
+  protected readonly loop: EventLoop;
+
+  /** @internal Created by the loop's `callSoon`/`callLater`/`callAt`. */
+  constructor(callback: AnyCallback, args: readonly unknown[], loop: EventLoop) {
+    this.#callback = callback;
+    this.#args = args;
+    this.loop = loop;
+  }
+
+  /** Stop the callback from running. Calling it again does nothing. */
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    this.#callback = null;
+    this.#args = [];
+  }
+
+  /** Whether `cancel()` was called. */
+  cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** @internal Run the callback; an error goes to the loop's exception handler. */
+  run(): void {
+    const callback = this.#callback;
+    if (callback === null) return;
+    try {
+      callback(...this.#args);
+    } catch (error) {
+      this.loop.callExceptionHandler({
+        message: `Exception in callback ${describeCallback(callback)}`,
+        exception: error,
+        handle: this,
+      });
+    }
+  }
+
+  toString(): string {
+    const state = this.#cancelled ? "cancelled" : describeCallback(this.#callback!);
+    return `<${this.constructor.name} ${state}>`;
+  }
+}
+
+/**
+ * A callback scheduled for a time with `loop.callLater()` or `loop.callAt()`.
+ * Python: `asyncio.TimerHandle`.
+ */
+export class TimerHandle extends Handle {
+  readonly #when: number;
+  /** @internal Tie-breaker: timers with equal deadlines run in scheduling order. */
+  readonly sequence: number;
+  /** @internal True while the timer sits in the loop's heap. */
+  inHeap = true;
+
+  /** @internal */
+  constructor(
+    when: number,
+    sequence: number,
+    callback: AnyCallback,
+    args: readonly unknown[],
+    loop: EventLoop,
+  ) {
+    super(callback, args, loop);
+    this.#when = when;
+    this.sequence = sequence;
+  }
+
+  /** The loop time (seconds) the callback is scheduled for. */
+  when(): number {
+    return this.#when;
+  }
+
+  override cancel(): void {
+    if (!this.cancelled() && this.inHeap) this.loop._timerCancelled();
+    super.cancel();
+  }
+}
+
+/** `name()` for a callback, as asyncio shows it in handle reprs and log lines. */
+export function describeCallback(callback: AnyCallback): string {
+  return `${callback.name || "<anonymous>"}()`;
+}

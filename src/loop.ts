@@ -1,0 +1,559 @@
+/**
+ * `EventLoop`: asyncio's scheduler, running on top of the host's event loop.
+ *
+ * Design note. The loop owns a FIFO queue of ready callbacks and a heap of
+ * timers, and runs only between `runForever()`/`runUntilComplete()` and the
+ * matching stop: when it is not running, nothing scheduled on it advances.
+ *
+ * Tasks are plain async functions, so the loop cannot step a coroutine the way
+ * asyncio's `Task.__step` does. Instead, when a callback resumes a task (a
+ * Future the task awaits completed), the pump waits until that task's step is
+ * over before it runs the next callback: the step ends when the task awaits
+ * another pending library Future (`Future.then` reports it), or when its body
+ * settles. That keeps asyncio's ordering exactly: one task step, then the next
+ * callback. A step that awaits a foreign promise (fetch, a timer of the host)
+ * never reports; the host then runs out of microtasks and the *stall sentinel*
+ * (one `setImmediate` per host turn) lets the pump go on without it. Such a
+ * task continues when its promise settles, and is back in step at its next
+ * library await.
+ *
+ * Rejected: one host macrotask per callback (too slow: a `setTimeout(0)`
+ * chain costs about 2 ms per hop on Deno), and running a whole batch before
+ * the microtasks (breaks asyncio's ordering as soon as a resumed task goes
+ * through a nested `await`).
+ *
+ * @module
+ */
+
+import { setImmediate } from "node:timers";
+import { RuntimeError } from "./errors.ts";
+import { type Clock, MonotonicClock } from "./clock.ts";
+import { Future } from "./futures.ts";
+import { Handle, TimerHandle } from "./handles.ts";
+import { reprValue } from "./_repr.ts";
+import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
+import { runOutsideTasks } from "./_current_task.ts";
+import { type CoroutineArgs, parseTaskArguments, Task } from "./tasks.ts";
+import { TimerHeap } from "./_timer_heap.ts";
+
+/** Options for `newEventLoop()` and `new EventLoop()`. */
+export interface EventLoopOptions {
+  /**
+   * The clock behind `time()`, timers and sleeps. Pass a `VirtualClock` to
+   * run sleeps and timeouts instantly in tests.
+   * @default a `MonotonicClock` (the real time)
+   */
+  clock?: Clock;
+  /**
+   * Debug mode: slow callbacks and steps are logged.
+   * @default false
+   */
+  debug?: boolean;
+}
+
+/**
+ * What the exception handler receives. `message` says what happened; the
+ * other keys, when present, hold the objects involved.
+ */
+export interface ExceptionContext {
+  /** A one-line description. */
+  message?: string;
+  /** The error, if there is one. */
+  exception?: unknown;
+  /** The future or task whose error was never retrieved. */
+  future?: unknown;
+  /** The task involved. */
+  task?: unknown;
+  /** The callback handle that threw. */
+  handle?: unknown;
+  [key: string]: unknown;
+}
+
+/** An exception handler: see `EventLoop.setExceptionHandler`. */
+export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
+
+/** @internal A future whose exception no one has looked at yet. */
+export interface UnretrievedRecord {
+  readonly future: WeakRef<Future<unknown>>;
+  readonly exception: unknown;
+  /** The future's description when it failed, for a report after it was collected. */
+  readonly description: string;
+  readonly kind: string;
+}
+
+/**
+ * An event loop: runs callbacks, timers and tasks. Python:
+ * `asyncio.AbstractEventLoop` (the `BaseEventLoop` behaviour).
+ *
+ * Get one with `getEventLoop()` or `newEventLoop()`; `run()` makes and
+ * closes its own. A stopped loop can run again; a closed one never.
+ *
+ * @example The book's "what run() does" listing
+ * ```ts
+ * import { allTasks, gather, getEventLoop, sleep } from "./mod.ts";
+ * const loop = getEventLoop();
+ * const task = loop.createTask(async () => {
+ *   console.log("Hello!");
+ *   await sleep(1);
+ *   console.log("Goodbye!");
+ * });
+ * await loop.runUntilComplete(task);
+ * const pending = allTasks(loop);
+ * for (const t of pending) t.cancel();
+ * await loop.runUntilComplete(gather(...pending, { returnExceptions: true }));
+ * loop.close();
+ * ```
+ */
+export class EventLoop {
+  // Invariants: #ready holds the callbacks of the next batch; a batch is the
+  // callbacks that were ready when it began, and callbacks scheduled while it
+  // runs wait for the next one. _stepping is the task whose step the pump is
+  // waiting for (null when it waits for none). #wake is set exactly while the
+  // pump waits for work.
+  readonly #clock: Clock;
+  #ready: Handle[] = [];
+  #spareBatch: Handle[] = [];
+  readonly #timers = new TimerHeap();
+  #timerSequence = 0;
+  #running = false;
+  #stopping = false;
+  #closed = false;
+  #debug: boolean;
+  #exceptionHandler: ExceptionHandler | null = null;
+
+  /** @internal The tasks of this loop that are not done (for `allTasks`). */
+  readonly _tasks = new Set<Task<unknown>>();
+  /** @internal The task whose step is running; see the design note. */
+  _stepping: Task<unknown> | null = null;
+  #resumePump: (() => void) | null = null;
+  #sentinel: ReturnType<typeof setImmediate> | null = null;
+  #wake: (() => void) | null = null;
+  #cancelClockWake: (() => void) | null = null;
+  #idleDeadline = Infinity;
+
+  readonly #unretrieved = new Set<UnretrievedRecord>();
+  readonly #collected = new FinalizationRegistry<UnretrievedRecord>((record) => {
+    if (this.#unretrieved.delete(record)) this.#reportUnretrieved(record, record.description);
+  });
+
+  constructor(options: EventLoopOptions = {}) {
+    this.#clock = options.clock ?? new MonotonicClock();
+    this.#debug = options.debug ?? false;
+  }
+
+  // -- running and stopping ------------------------------------------------
+
+  /**
+   * Run until `stop()` is called. Resolves once the loop has stopped.
+   *
+   * @throws {RuntimeError} if the loop is closed or already running, or
+   * another loop is running.
+   */
+  async runForever(): Promise<void> {
+    this.#checkClosed();
+    this.#checkNotRunning();
+    this.#running = true;
+    setRunningLoop(this);
+    try {
+      await runOutsideTasks(() => this.#pump());
+    } finally {
+      this.#stopping = false;
+      this.#running = false;
+      this._stepping = null;
+      setRunningLoop(null);
+    }
+  }
+
+  /**
+   * Run until `awaitable` is done, then stop; resolves with its result or
+   * rejects with its exception. A function is started as a Task on this
+   * loop, a promise is wrapped in a Future. Python: `run_until_complete`.
+   *
+   * @throws {RuntimeError} as `runForever`, and `Event loop stopped before
+   * Future completed.` if `stop()` came first.
+   */
+  async runUntilComplete<T>(
+    awaitable: Future<T> | PromiseLike<T> | (() => T | PromiseLike<T>),
+  ): Promise<T> {
+    this.#checkClosed();
+    this.#checkNotRunning();
+    const future = this.#toFuture(awaitable);
+    const stopWhenDone = (done: Future<T>) => {
+      if (!done.cancelled()) done.exception();
+      this.stop();
+    };
+    future.addDoneCallback(stopWhenDone);
+    try {
+      await this.runForever();
+    } finally {
+      future.removeDoneCallback(stopWhenDone);
+    }
+    if (!future.done()) throw new RuntimeError("Event loop stopped before Future completed.");
+    return future.result();
+  }
+
+  /**
+   * Stop after the callbacks of the current iteration. Before `runForever()`,
+   * it makes the next run do exactly one iteration.
+   */
+  stop(): void {
+    this.#stopping = true;
+    this.#wakePump();
+  }
+
+  /**
+   * Close the loop: drop pending callbacks and timers, report errors no one
+   * retrieved, and shut the default executor down without waiting. Calling
+   * it again does nothing.
+   *
+   * @throws {RuntimeError} `Cannot close a running event loop`.
+   */
+  close(): void {
+    if (this.#running) throw new RuntimeError("Cannot close a running event loop");
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ready = [];
+    this.#timers.clear();
+    for (const task of this._tasks) {
+      if (!task.done()) {
+        this.callExceptionHandler({ message: "Task was destroyed but it is pending!", task });
+      }
+    }
+    const unretrieved = [...this.#unretrieved];
+    this.#unretrieved.clear();
+    for (const record of unretrieved) {
+      const future = record.future.deref();
+      if (future !== undefined) this.#collected.unregister(record);
+      this.#reportUnretrieved(record, future ?? record.description);
+    }
+  }
+
+  /** Whether the loop is running. */
+  isRunning(): boolean {
+    return this.#running;
+  }
+
+  /** Whether `close()` was called. */
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** The loop's clock, in seconds. Python: `loop.time()`. */
+  time(): number {
+    return this.#clock.now();
+  }
+
+  /** Whether debug mode is on. */
+  getDebug(): boolean {
+    return this.#debug;
+  }
+
+  /** Turn debug mode on or off. */
+  setDebug(enabled: boolean): void {
+    this.#debug = Boolean(enabled);
+  }
+
+  // -- scheduling callbacks ------------------------------------------------
+
+  /**
+   * Run `callback(...args)` at the next iteration, after the callbacks already
+   * scheduled (FIFO).
+   *
+   * @throws {RuntimeError} `Event loop is closed`.
+   */
+  callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    this.#checkClosed();
+    checkCallable(callback, "callSoon");
+    const handle = new Handle(callback, args, this);
+    this.#ready.push(handle);
+    if (this.#wake !== null) this.#wakePump();
+    return handle;
+  }
+
+  /**
+   * Run `callback(...args)` after `delay` seconds (a delay of 0 or less runs
+   * it at the next iteration).
+   *
+   * @throws {TypeError} if `delay` is not a number.
+   * @throws {RangeError} if `delay` is NaN.
+   */
+  callLater<A extends unknown[]>(
+    delay: number,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
+    checkSeconds(delay, "delay");
+    return this.callAt(this.time() + delay, callback, ...args);
+  }
+
+  /** Run `callback(...args)` when `loop.time()` reaches `when`. */
+  callAt<A extends unknown[]>(
+    when: number,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
+    checkSeconds(when, "when");
+    this.#checkClosed();
+    checkCallable(callback, "callAt");
+    const timer = new TimerHandle(when, this.#timerSequence++, callback, args, this);
+    this.#timers.push(timer);
+    if (this.#wake !== null && when < this.#idleDeadline) this.#wakePump();
+    return timer;
+  }
+
+  /** @internal A timer in the heap was cancelled. */
+  _timerCancelled(): void {
+    this.#timers.noteCancelled();
+  }
+
+  // -- futures and tasks ---------------------------------------------------
+
+  /** A new pending Future on this loop. */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>(this);
+  }
+
+  /**
+   * Start `coro(...args)` as a Task on this loop: it runs from the loop's next
+   * iteration. Pass a `{ name }` object first to name it. A promise is wrapped
+   * in a Task that waits for it.
+   *
+   * @throws {RuntimeError} `Event loop is closed`.
+   * @throws {TypeError} if `coro` is neither a function nor a promise.
+   */
+  createTask<T, A extends unknown[]>(...spec: CoroutineArgs<T, A>): Task<T> {
+    this.#checkClosed();
+    const { coro, args, name } = parseTaskArguments<T, A>(spec);
+    return new Task<T>(coro, { loop: this, args, name });
+  }
+
+  // -- errors --------------------------------------------------------------
+
+  /**
+   * Set the function that receives errors no one else can handle (a callback
+   * that threw, a task exception never retrieved). `null` restores the
+   * default, which logs to the console.
+   */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== "function") {
+      throw new TypeError(`A callable object or null is expected, got ${reprValue(handler)}`);
+    }
+    this.#exceptionHandler = handler;
+  }
+
+  /** The custom exception handler, or `null`. */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this.#exceptionHandler;
+  }
+
+  /**
+   * The default handler: logs the message, one `key: value` line per other
+   * key (sorted), and the exception's stack, with `console.error`.
+   */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const lines = [context.message ?? "Unhandled exception in event loop"];
+    for (const key of Object.keys(context).sort()) {
+      if (key === "message" || key === "exception") continue;
+      const value = context[key];
+      lines.push(`${key}: ${typeof value === "string" ? value : reprValue(value)}`);
+    }
+    if ("exception" in context) {
+      const error = context.exception;
+      lines.push(error instanceof Error && error.stack ? error.stack : reprValue(error));
+    }
+    console.error(lines.join("\n"));
+  }
+
+  /**
+   * Hand `context` to the exception handler. If a custom handler throws, the
+   * default one logs that (`Unhandled error in exception handler`).
+   */
+  callExceptionHandler(context: ExceptionContext): void {
+    const handler = this.#exceptionHandler;
+    if (handler === null) {
+      this.#logSafely(context);
+      return;
+    }
+    try {
+      handler(this, context);
+    } catch (error) {
+      this.#logSafely({
+        message: "Unhandled error in exception handler",
+        exception: error,
+        context,
+      });
+    }
+  }
+
+  toString(): string {
+    const state = this.#closed ? "closed" : this.#running ? "running" : "stopped";
+    return `<EventLoop ${state} debug=${this.#debug}>`;
+  }
+
+  // -- errors never retrieved ----------------------------------------------
+
+  /** @internal `future` failed; report it unless someone looks at the error. */
+  _noteUnretrieved(future: Future<unknown>, exception: unknown): void {
+    const record: UnretrievedRecord = {
+      future: new WeakRef(future),
+      exception,
+      description: String(future),
+      kind: future.constructor.name,
+    };
+    future._unretrieved = record;
+    this.#unretrieved.add(record);
+    this.#collected.register(future, record, record);
+  }
+
+  /** @internal Someone retrieved `future`'s error. */
+  _forgetUnretrieved(future: Future<unknown>): void {
+    const record = future._unretrieved!;
+    future._unretrieved = null;
+    this.#unretrieved.delete(record);
+    this.#collected.unregister(record);
+  }
+
+  #reportUnretrieved(record: UnretrievedRecord, future: unknown): void {
+    this.callExceptionHandler({
+      message: `${record.kind} exception was never retrieved`,
+      exception: record.exception,
+      future,
+    });
+  }
+
+  #logSafely(context: ExceptionContext): void {
+    try {
+      this.defaultExceptionHandler(context);
+    } catch {
+      // Logging must never break the loop; there is nowhere left to report.
+    }
+  }
+
+  // -- the pump ------------------------------------------------------------
+
+  /**
+   * The only place callbacks run. One iteration: wait for work (timers or a
+   * callback), move due timers to the ready queue, then run the batch of
+   * callbacks ready at that moment; callbacks scheduled meanwhile wait for
+   * the next iteration.
+   */
+  async #pump(): Promise<void> {
+    for (;;) {
+      if (this.#ready.length === 0 && !this.#stopping) await this.#waitForWork();
+      this.#moveDueTimers();
+      const batch = this.#ready;
+      this.#ready = this.#spareBatch;
+      for (let i = 0; i < batch.length; i++) {
+        batch[i].run();
+        // A resumed task runs its step in microtasks; wait for the step to end.
+        if (this._stepping !== null) await this.#stepEnd();
+      }
+      batch.length = 0;
+      this.#spareBatch = batch;
+      if (this.#stopping) return;
+    }
+  }
+
+  #moveDueTimers(): void {
+    const timers = this.#timers;
+    if (timers.size === 0) return;
+    const now = this.#clock.now();
+    for (
+      let timer = timers.peek();
+      timer !== undefined && timer.when() <= now;
+      timer = timers.peek()
+    ) {
+      timers.pop();
+      timer.inHeap = false;
+      this.#ready.push(timer);
+    }
+  }
+
+  #waitForWork(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      const next = this.#timers.peek();
+      this.#idleDeadline = next === undefined ? Infinity : next.when();
+      this.#cancelClockWake = this.#clock.wakeAt(this.#idleDeadline, this.#wakePump);
+    });
+  }
+
+  readonly #wakePump = (): void => {
+    const wake = this.#wake;
+    if (wake === null) return;
+    this.#wake = null;
+    this.#cancelClockWake!();
+    this.#cancelClockWake = null;
+    wake();
+  };
+
+  #stepEnd(): Promise<void> {
+    this.#sentinel ??= setImmediate(this.#stallSentinel);
+    return new Promise((resolve) => {
+      this.#resumePump = resolve;
+    });
+  }
+
+  /** @internal `task` suspended or finished: if the pump waits for it, go on. */
+  _endStep(task: Task<unknown>): void {
+    if (this._stepping !== task) return;
+    this._stepping = null;
+    const resume = this.#resumePump;
+    if (resume !== null) {
+      this.#resumePump = null;
+      resume();
+    }
+  }
+
+  // Runs only once the host has no microtasks left: if the pump still waits
+  // for a step, that step is parked on a foreign promise.
+  readonly #stallSentinel = (): void => {
+    this.#sentinel = null;
+    const resume = this.#resumePump;
+    if (resume === null) return;
+    this._stepping = null;
+    this.#resumePump = null;
+    resume();
+  };
+
+  // -- checks --------------------------------------------------------------
+
+  #checkClosed(): void {
+    if (this.#closed) throw new RuntimeError("Event loop is closed");
+  }
+
+  #checkNotRunning(): void {
+    if (this.#running) throw new RuntimeError("This event loop is already running");
+    if (runningLoopOrNull() !== null) {
+      throw new RuntimeError("Cannot run the event loop while another loop is running");
+    }
+  }
+
+  #toFuture<T>(awaitable: Future<T> | PromiseLike<T> | (() => T | PromiseLike<T>)): Future<T> {
+    if (awaitable instanceof Future) {
+      if (awaitable.getLoop() !== this) {
+        throw new RangeError(
+          "The future belongs to a different loop than the one specified as the loop argument",
+        );
+      }
+      return awaitable;
+    }
+    return this.createTask(awaitable as () => PromiseLike<T>);
+  }
+}
+
+function checkCallable(callback: unknown, method: string): void {
+  if (typeof callback !== "function") {
+    throw new TypeError(
+      `a callable object was expected by ${method}(), got ${reprValue(callback)}`,
+    );
+  }
+}
+
+/** Validate a time in seconds: a number, not NaN. */
+export function checkSeconds(value: unknown, what: string): asserts value is number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Invalid ${what}: expected a number of seconds, got ${reprValue(value)}`);
+  }
+  if (Number.isNaN(value)) throw new RangeError(`Invalid ${what}: NaN (not a number)`);
+}

@@ -1,0 +1,174 @@
+/**
+ * `run` and `Runner`: the entry points that own a loop from start to close.
+ *
+ * @module
+ */
+
+import { RuntimeError } from "./errors.ts";
+import { setEventLoop } from "./events.ts";
+import type { Future } from "./futures.ts";
+import { gather } from "./gather.ts";
+import { EventLoop } from "./loop.ts";
+import { reprValue } from "./_repr.ts";
+import { runningLoopOrNull } from "./_running_loop.ts";
+import { allTasks, isThenable } from "./tasks.ts";
+
+/** What `run` and `Runner.run` accept as the main coroutine. */
+export type MainCoroutine<T> = (() => T | PromiseLike<T>) | PromiseLike<T>;
+
+/** Options for `run()` and `new Runner()`. */
+export interface RunnerOptions {
+  /**
+   * Turn the loop's debug mode on or off.
+   * @default unchanged (off for a new loop)
+   */
+  debug?: boolean;
+  /**
+   * Makes the loop, instead of `newEventLoop()`; the loop is then not made
+   * current. Pass `() => newEventLoop({ clock: new VirtualClock() })` for
+   * instant sleeps in tests.
+   * @default `new EventLoop()`, made current while it runs
+   */
+  loopFactory?: () => EventLoop;
+}
+
+type RunnerState = "created" | "initialized" | "closed";
+
+/**
+ * A loop held across several `run()` calls, closed once at the end.
+ * Python: `asyncio.Runner`.
+ *
+ * @example
+ * ```ts
+ * import { Runner, sleep } from "./mod.ts";
+ * await using runner = new Runner();
+ * await runner.run(() => sleep(0.01));
+ * console.log(await runner.run(async () => "again")); // again
+ * ```
+ */
+export class Runner {
+  // Invariant: #loop is set exactly in state "initialized".
+  #state: RunnerState = "created";
+  #loop: EventLoop | null = null;
+  #madeLoopCurrent = false;
+  readonly #options: RunnerOptions;
+
+  constructor(options: RunnerOptions = {}) {
+    this.#options = options;
+  }
+
+  /**
+   * Run `main` (an async function, or a promise) as the main task on the
+   * runner's loop until it is done; resolves with its result.
+   *
+   * @throws {RuntimeError} inside a running loop, or after `close()`.
+   * @throws {TypeError} if `main` is neither a function nor a promise.
+   */
+  async run<T>(main: MainCoroutine<T>): Promise<T> {
+    checkMain(main);
+    if (runningLoopOrNull() !== null) {
+      throw new RuntimeError("Runner.run() cannot be called from a running event loop");
+    }
+    const loop = this.getLoop();
+    return await loop.runUntilComplete(loop.createTask(main));
+  }
+
+  /**
+   * The runner's loop, made on first use.
+   *
+   * @throws {RuntimeError} `Runner is closed`.
+   */
+  getLoop(): EventLoop {
+    if (this.#state === "closed") throw new RuntimeError("Runner is closed");
+    if (this.#loop === null) {
+      const factory = this.#options.loopFactory;
+      this.#loop = factory === undefined ? new EventLoop() : factory();
+      if (factory === undefined) {
+        setEventLoop(this.#loop);
+        this.#madeLoopCurrent = true;
+      }
+      if (this.#options.debug !== undefined) this.#loop.setDebug(this.#options.debug);
+      this.#state = "initialized";
+    }
+    return this.#loop;
+  }
+
+  /**
+   * Cancel the tasks still pending and wait for them, then close the loop.
+   * Errors of those tasks go to the loop's exception handler. Calling it
+   * again does nothing.
+   */
+  async close(): Promise<void> {
+    const loop = this.#loop;
+    if (this.#state !== "initialized" || loop === null) return;
+    try {
+      await cancelAllTasks(loop);
+    } finally {
+      if (this.#madeLoopCurrent) setEventLoop(null);
+      loop.close();
+      this.#loop = null;
+      this.#state = "closed";
+    }
+  }
+
+  /** `await using runner = new Runner()` closes it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Run `main` on a new event loop and return its result: the program's entry
+ * point. When `main` is done, the tasks still pending are cancelled and
+ * awaited (their errors reported through the exception handler), then the
+ * loop is closed. Python: `asyncio.run`.
+ *
+ * @param main An async function (called on the loop), or a promise.
+ * @throws {RuntimeError} `run() cannot be called from a running event loop`.
+ *
+ * @example The book's quickstart
+ * ```ts
+ * import { run, sleep } from "./mod.ts";
+ * await run(async () => {
+ *   console.log("Hello!");
+ *   await sleep(1);
+ *   console.log("Goodbye!");
+ * });
+ * ```
+ */
+export async function run<T>(main: MainCoroutine<T>, options: RunnerOptions = {}): Promise<T> {
+  if (runningLoopOrNull() !== null) {
+    throw new RuntimeError("run() cannot be called from a running event loop");
+  }
+  checkMain(main);
+  const runner = new Runner(options);
+  try {
+    return await runner.run(main);
+  } finally {
+    await runner.close();
+  }
+}
+
+function checkMain(main: unknown): void {
+  if (typeof main !== "function" && !isThenable(main)) {
+    throw new TypeError(`a coroutine was expected, got ${reprValue(main)}`);
+  }
+}
+
+async function cancelAllTasks(loop: EventLoop): Promise<void> {
+  const pending = [...allTasks(loop)];
+  if (pending.length === 0) return;
+  for (const task of pending) task.cancel();
+  await loop.runUntilComplete(gather(...pending, { returnExceptions: true }) as Future<unknown>);
+  for (const task of pending) {
+    if (task.cancelled()) continue;
+    const error = task.exception();
+    if (error !== null) {
+      loop.callExceptionHandler({
+        message: "unhandled exception during run() shutdown",
+        exception: error,
+        task,
+      });
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `sleep`: suspend the calling task for a while.
+ *
+ * @module
+ */
+
+import { Future } from "./futures.ts";
+import type { TimerHandle } from "./handles.ts";
+import { checkSeconds, type EventLoop } from "./loop.ts";
+import { requireRunningLoop } from "./_running_loop.ts";
+
+/**
+ * A Future that resolves with `result` after `delay` seconds. With `delay`
+ * of 0 or less it yields for exactly one loop iteration, letting the other
+ * ready tasks run. Cancelling the awaiting task cancels the sleep.
+ * Python: `asyncio.sleep`.
+ *
+ * An invalid `delay` (not a number, or NaN) gives a Future that fails with a
+ * `TypeError` or `RangeError` when awaited.
+ *
+ * @param delay Seconds to wait.
+ * @param result The value to resolve with.
+ * @throws {RuntimeError} `no running event loop`.
+ *
+ * @example Three tasks taking turns
+ * ```ts
+ * import { gather, run, sleep } from "./mod.ts";
+ * await run(() =>
+ *   gather(...["a", "b", "c"].map((name) => async () => {
+ *     for (let i = 0; i < 2; i++) {
+ *       console.log(name, i); // a 0, b 0, c 0, a 1, b 1, c 1
+ *       await sleep(0);
+ *     }
+ *   }))
+ * );
+ * ```
+ */
+export function sleep(delay: number): Future<void>;
+export function sleep<T>(delay: number, result: T): Future<T>;
+export function sleep<T>(delay: number, result?: T): Future<T | undefined> {
+  const loop = requireRunningLoop();
+  try {
+    checkSeconds(delay, "delay");
+  } catch (error) {
+    const failed = new Future<T | undefined>(loop);
+    failed.setException(error);
+    return failed;
+  }
+  if (delay <= 0) {
+    const future = new Future<T | undefined>(loop);
+    loop.callSoon(finishYield, future, result);
+    return future;
+  }
+  return new SleepFuture<T | undefined>(loop, delay, result);
+}
+
+// asyncio's sleep(0) is a bare yield: the task runs again at the next
+// iteration. Running the waiter's wake-up right here, not through one more
+// callSoon, gives exactly that (pinned by "sleep(0) yields one iteration").
+function finishYield<T>(future: Future<T>, result: T): void {
+  if (!future.done()) future._setResultNow(result);
+}
+
+/** A sleep's Future: cancelling it cancels its timer too. */
+class SleepFuture<T> extends Future<T> {
+  readonly #timer: TimerHandle;
+
+  constructor(loop: EventLoop, delay: number, result: T) {
+    super(loop);
+    this.#timer = loop.callLater(delay, wakeSleeper, this as SleepFuture<unknown>, result);
+  }
+
+  override cancel(message?: string): boolean {
+    this.#timer.cancel();
+    return super.cancel(message);
+  }
+}
+
+function wakeSleeper<T>(future: SleepFuture<T>, result: T): void {
+  if (!future.done()) future.setResult(result);
+}
