@@ -172,9 +172,10 @@ async function* walk(tree: string): AsyncGenerator<string> {
 }
 
 const isTs = (file: string) => /\.(m|c)?tsx?$/.test(file) && !file.endsWith(".d.ts");
+/** Whether a source (or its output, mapped back to the source tree) belongs to the package. */
 const shipped = (file: string) => {
-  const rel = path.relative(ROOT, file);
-  return rel === "mod.ts" || rel.startsWith(`src${path.sep}`);
+  const rel = path.relative(ROOT, file).split(path.sep).join("/");
+  return /^mod\.(d\.)?ts$/.test(rel) || rel.startsWith("src/");
 };
 
 const inputs: string[] = [];
@@ -220,7 +221,13 @@ const program = ts.createProgram({
   options,
   host,
 });
-const emitted = program.emit(undefined, undefined, undefined, false, {
+// Declarations are written for the package only: tests and examples need none.
+const writeFile: ts.WriteFileCallback = (file, text, bom, onError, sources, data) => {
+  const source = path.join(ROOT, path.relative(OUT, file));
+  if (file.endsWith(".d.ts") && !shipped(source)) return;
+  host.writeFile(file, text, bom, onError, sources, data);
+};
+const emitted = program.emit(undefined, writeFile, undefined, false, {
   before: [rewriteUrls],
   afterDeclarations: [rewriteDeclarations],
 });
@@ -241,7 +248,9 @@ if (notes.length > 0) {
   console.warn(
     `${notes.length} type error(s) in tests/examples under tsc (not fatal; deno check governs them):`,
   );
-  console.warn(ts.formatDiagnostics(notes, formatHost));
+  // The first few are enough to see what kind they are.
+  console.warn(ts.formatDiagnostics(notes.slice(0, 20), formatHost));
+  if (notes.length > 20) console.warn(`... and ${notes.length - 20} more`);
 }
 if (fatal.length > 0 || emitted.emitSkipped) {
   console.error(ts.formatDiagnostics(fatal, formatHost));
