@@ -1,0 +1,257 @@
+/**
+ * The code every pool Worker starts with, kept as a JavaScript string.
+ *
+ * Why a string: a Worker started from a `data:` URL needs no permission under
+ * Deno (a `file:` Worker needs `--allow-read`, WORKER_FACTS (a)), and a string
+ * survives the npm build, which rewrites `.ts` imports to `.js` and would
+ * break a `new URL("./worker.ts", import.meta.url)`. The cost is that this
+ * code is not type-checked: `executor_protocol_test.ts` and the pool tests
+ * exercise every branch. It repeats the message tags of `messages.ts` as
+ * literals.
+ *
+ * What it does, in order:
+ * - installs `jobSignal()` and `transferResult()` as globals (so a function
+ *   shipped as source can call them by name) and under a registry symbol (so
+ *   `worker_api.ts`, imported by module functions, can find them);
+ * - makes `close()`, `Deno.exit()` and `process.exit()` post CLOSING first: a
+ *   Deno web Worker that ends itself fires no event in the parent
+ *   (WORKER_FACTS (i)), and a job in flight would hang;
+ * - on Node, notes writes to stdout/stderr and waits for them to be flushed
+ *   before posting the job's result: Node relays Worker output through the
+ *   main thread, so otherwise a job's `console.log` can print after its
+ *   result is handled, or be lost (WORKER_FACTS (e));
+ * - runs jobs one at a time in arrival order. A batch of jobs (RUN) is run
+ *   back to back without yielding when the functions are synchronous; each
+ *   result is posted as soon as it is known.
+ *
+ * @module
+ */
+
+/** The bootstrap's source. Plain ES2022; no backticks inside. */
+export const BOOTSTRAP_SOURCE = String.raw`
+const RUN = 0, CANCEL = 1, INIT = 2;
+const READY = 10, OK = 11, ERR = 12, DROPPED = 13, CLOSING = 14, INIT_FAILED = 15;
+const wt = await import("node:worker_threads").catch(() => null);
+const port = wt && wt.parentPort;
+const post = port
+  ? (m, t) => port.postMessage(m, t)
+  : (m, t) => self.postMessage(m, t);
+const isNode = typeof Deno === "undefined" && typeof process === "object" &&
+  process !== null && typeof process.versions === "object" && !!process.versions.node;
+
+// --- The job the Worker is running, for jobSignal(). ---
+let current = null;
+function cancelReason() {
+  const e = new Error("The job was cancelled");
+  e.name = "CancelledError";
+  return e;
+}
+function jobSignal() {
+  if (current === null) throw new Error("jobSignal() must be called while an executor job runs");
+  if (current.controller === null) {
+    current.controller = new AbortController();
+    if (current.aborted) current.controller.abort(cancelReason());
+  }
+  return current.controller.signal;
+}
+class TransferMark {
+  constructor(value, transfer) { this.value = value; this.transfer = transfer; }
+}
+function transferResult(value, transfer) { return new TransferMark(value, Array.from(transfer)); }
+const api = { jobSignal, transferResult, inWorker: true };
+Object.defineProperty(globalThis, Symbol.for("asyncio-ts.executor.worker"), { value: api });
+globalThis.jobSignal = jobSignal;
+globalThis.transferResult = transferResult;
+
+// --- Ending itself: say so first (a Deno web Worker fires no event). ---
+let closing = false;
+function announce(code) {
+  if (closing) return;
+  closing = true;
+  try { post([CLOSING, typeof code === "number" ? code : 0]); } catch { /* nothing to tell */ }
+}
+if (!port && typeof self === "object" && typeof self.close === "function") {
+  const close = self.close.bind(self);
+  self.close = () => { announce(0); close(); };
+}
+if (typeof Deno === "object" && Deno !== null && typeof Deno.exit === "function") {
+  const exit = Deno.exit;
+  try { Deno.exit = (code) => { announce(code); return exit(code); }; } catch { /* frozen */ }
+}
+if (typeof process === "object" && process !== null && typeof process.exit === "function") {
+  const exit = process.exit.bind(process);
+  process.exit = (code) => { announce(code); return exit(code); };
+}
+
+// --- Node: flush relayed stdout/stderr before a result (WORKER_FACTS (e)). ---
+let dirty = false;
+if (isNode) {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write;
+    stream.write = function (...args) { dirty = true; return write.apply(this, args); };
+  }
+}
+function flushStdio() {
+  dirty = false;
+  const one = (s) => new Promise((resolve) => s.write("", () => resolve()));
+  return Promise.all([one(process.stdout), one(process.stderr)]);
+}
+
+// --- Errors in a cloneable form that keeps name, stack, cause, own props. ---
+function cloneable(v) {
+  try { structuredClone(v); return v; } catch { return String(v); }
+}
+function wireError(e, depth) {
+  if (e !== null && typeof e === "object" && typeof e.message === "string" && (e instanceof Error || typeof e.name === "string")) {
+    const out = { error: true, name: String(e.name), message: e.message };
+    if (typeof e.stack === "string") out.stack = e.stack;
+    if (depth < 8 && "cause" in e) out.cause = wireError(e.cause, depth + 1);
+    if (depth < 8 && Array.isArray(e.errors)) out.errors = e.errors.map((x) => wireError(x, depth + 1));
+    let props;
+    for (const key of Object.keys(e)) {
+      if (key === "cause" || key === "errors" || key === "name" || key === "message" || key === "stack") continue;
+      (props ??= {})[key] = cloneable(e[key]);
+    }
+    if (props) out.props = props;
+    return out;
+  }
+  return { error: false, value: cloneable(e) };
+}
+
+// --- Functions: compiled or imported once per Worker, cached by id. ---
+const defs = new Map();
+const fns = new Map();
+function compile(source) {
+  try {
+    return new Function('"use strict";\nreturn (' + source + "\n);")();
+  } catch (e) {
+    // node --disallow-code-generation-from-strings: a data: module still works (WORKER_FACTS (d)).
+    if (!(e instanceof EvalError)) throw e;
+    const url = "data:text/javascript," + encodeURIComponent("export default (" + source + "\n);");
+    return import(url).then((m) => m.default);
+  }
+}
+async function load(fnId) {
+  const def = defs.get(fnId);
+  if (def === undefined) throw new Error("Unknown function id " + fnId + " in the Worker");
+  let fn;
+  if (def[1] === "source") {
+    fn = await compile(def[2]);
+  } else {
+    const mod = await import(def[2]);
+    fn = mod[def[3]];
+    if (typeof fn !== "function") {
+      throw new TypeError("Cannot run " + def[3] + " from " + def[2] + ": the module exports no function by that name");
+    }
+  }
+  fns.set(fnId, fn);
+  return fn;
+}
+
+// --- The job queue: one job at a time, in arrival order. ---
+const queue = [];
+let head = 0;
+const dropped = new Set();
+let ready = false;
+let draining = false;
+
+async function drain() {
+  draining = true;
+  while (head < queue.length) {
+    const job = queue[head];
+    queue[head++] = undefined;
+    if (head >= 1024 && head * 2 >= queue.length) { queue.splice(0, head); head = 0; }
+    const id = job[0];
+    if (dropped.size !== 0 && dropped.delete(id)) { post([DROPPED, id]); continue; }
+    current = { id, controller: null, aborted: false };
+    const start = performance.now();
+    let tag = OK, value, transfer;
+    try {
+      let fn = fns.get(job[1]);
+      if (fn === undefined) fn = await load(job[1]);
+      value = fn.apply(undefined, job[2]);
+      if (value !== null && typeof value === "object" && typeof value.then === "function") value = await value;
+      if (value instanceof TransferMark) { transfer = value.transfer; value = value.value; }
+    } catch (e) {
+      tag = ERR;
+      value = wireError(e, 0);
+      transfer = undefined;
+    }
+    current = null;
+    const ms = performance.now() - start;
+    if (dirty) await flushStdio();
+    try {
+      post([tag, id, value, ms], transfer);
+    } catch (e) {
+      const what = tag === OK ? "result" : "error";
+      post([ERR, id, {
+        error: true, name: "TypeError",
+        message: "Cannot send the " + what + " of the job back from the Worker: " + (e && e.message),
+        cause: wireError(e, 1),
+      }, ms]);
+    }
+  }
+  draining = false;
+}
+
+async function init(def, args) {
+  try {
+    if (def !== null) {
+      defs.set(def[0], def);
+      const fn = await load(def[0]);
+      await fn.apply(undefined, args);
+    }
+  } catch (e) {
+    post([INIT_FAILED, wireError(e, 0)]);
+    return;
+  }
+  ready = true;
+  post([READY]);
+  if (!draining && head < queue.length) drain();
+}
+
+function onMessage(msg) {
+  switch (msg[0]) {
+    case RUN: {
+      const newDefs = msg[1];
+      if (newDefs !== null) for (const def of newDefs) defs.set(def[0], def);
+      const jobs = msg[2];
+      for (let i = 0; i < jobs.length; i++) queue.push(jobs[i]);
+      if (ready && !draining) drain();
+      break;
+    }
+    case CANCEL: {
+      const id = msg[1];
+      if (current !== null && current.id === id) {
+        current.aborted = true;
+        if (current.controller !== null) current.controller.abort(cancelReason());
+      } else {
+        for (let i = head; i < queue.length; i++) {
+          if (queue[i][0] === id) { dropped.add(id); break; }
+        }
+      }
+      break;
+    }
+    case INIT:
+      init(msg[1], msg[2]);
+      break;
+  }
+}
+if (port) port.on("message", onMessage);
+else self.onmessage = (event) => onMessage(event.data);
+`;
+
+let url: string | undefined;
+
+/**
+ * The bootstrap as a `data:` URL, built once.
+ *
+ * @example
+ * ```ts
+ * import { bootstrapUrl } from "./bootstrap.ts";
+ * console.log(bootstrapUrl().startsWith("data:text/javascript,")); // true
+ * ```
+ */
+export function bootstrapUrl(): string {
+  return url ??= "data:text/javascript," + encodeURIComponent(BOOTSTRAP_SOURCE);
+}

@@ -1,0 +1,709 @@
+/**
+ * `WorkerPoolExecutor`: runs functions on a pool of Workers.
+ *
+ * Design notes:
+ * - Workers start lazily, one per job that finds no free Worker, up to
+ *   `maxWorkers`; an idle Worker is unref'd at once (it never keeps the
+ *   process alive on `worker_threads`) and terminated after `idleTimeout`.
+ * - A Worker runs one job at a time. Jobs of a function whose measured run
+ *   time is short (under {@linkcode SHORT_JOB_MS}) are also pipelined: up to
+ *   {@linkcode PIPELINE_DEPTH} per Worker, sent in batches, so that tiny jobs
+ *   are not bound by the message round trip (benchmark B6). Longer jobs go
+ *   one per Worker so that no job waits behind a long one while another
+ *   Worker idles. A function's first job counts as long.
+ * - `submit()` throws when the call cannot be accepted at all (a function
+ *   that cannot be shipped, a pool shut down or broken); everything found out
+ *   later (arguments that cannot be cloned, a captured variable, a crash, a
+ *   timeout) rejects the job.
+ * - A Worker that dies fails only the job it was running
+ *   (`WorkerCrashedError`); jobs sent to it but not started go back to the
+ *   front of the queue. A Worker that dies before it is ready counts as a
+ *   start-up failure; {@linkcode MAX_STARTUP_FAILURES} in a row break the
+ *   pool (`BrokenExecutorError`) instead of respawning forever.
+ *
+ * @module
+ */
+
+import { availableParallelism } from "node:os";
+import { clearTimeout, setTimeout } from "node:timers";
+import {
+  BrokenExecutorError,
+  CancelledError,
+  RuntimeError,
+  TimeoutError,
+  WorkerCrashedError,
+} from "../errors.ts";
+import {
+  type BackendKind,
+  type ResourceLimits,
+  startWorker,
+  type WorkerHandle,
+} from "./backend.ts";
+import { resolveFunction } from "./functions.ts";
+import { Job, type JobOwner } from "./job.ts";
+import {
+  CANCEL,
+  CLOSING,
+  DROPPED,
+  ERR,
+  type FromWorker,
+  type FunctionDef,
+  INIT,
+  INIT_FAILED,
+  type JobMessage,
+  OK,
+  READY,
+  RUN,
+} from "./messages.ts";
+import { FifoQueue, type JobQueue } from "./queue.ts";
+import { jobError, rebuildError } from "./remote_error.ts";
+import type {
+  AnyFunction,
+  Executor,
+  ExecutorJob,
+  ModuleFunction,
+  ShutdownOptions,
+} from "./types.ts";
+
+/** A job whose function ran shorter than this (ms, moving average) may be pipelined. */
+export const SHORT_JOB_MS = 1;
+/** Most jobs in flight on one Worker when pipelining. */
+export const PIPELINE_DEPTH = 32;
+/** Start-up failures in a row after which the pool stops starting Workers. */
+export const MAX_STARTUP_FAILURES = 3;
+
+/** Options of {@linkcode WorkerPoolExecutor}. */
+export interface WorkerPoolExecutorOptions {
+  /**
+   * Most Workers at once. The default leaves a core to the event loop's thread.
+   * @default {Math.max(1, cores - 1)}
+   */
+  maxWorkers?: number;
+  /**
+   * Seconds an idle Worker lives before it is terminated. `0` ends Workers as
+   * soon as they idle; `Infinity` keeps them (on `worker_threads` an idle
+   * Worker does not keep the process alive either way).
+   * @default {10}
+   */
+  idleTimeout?: number;
+  /**
+   * The Worker API: `"worker_threads"` (`node:worker_threads`, on Deno too)
+   * or `"web"` (the global `Worker`). See the design note in `backend.ts`:
+   * on Deno, terminating a web Worker that spins keeps the process alive.
+   * @default {"worker_threads"}
+   */
+  backend?: BackendKind;
+  /**
+   * Run in each Worker before its first job, with `initargs`: a
+   * self-contained function or a module function. If it throws, the Worker
+   * counts as failed at start-up. Python: `initializer`.
+   * @default {undefined}
+   */
+  initializer?: AnyFunction | ModuleFunction;
+  /**
+   * Arguments of `initializer`.
+   * @default {[]}
+   */
+  initargs?: readonly unknown[];
+  /**
+   * Memory limits of each Worker (`worker_threads` on Node; Deno 2.9.6 does
+   * not enforce them). A Worker that exceeds them fails its job with
+   * `WorkerCrashedError`.
+   * @default {undefined}
+   */
+  resourceLimits?: ResourceLimits;
+  /**
+   * Prefix of the Workers' names.
+   * @default {"asyncio-ts-executor"}
+   */
+  name?: string;
+}
+
+type PoolState = "running" | "shutdown" | "broken";
+type WorkerState = "starting" | "ready" | "gone";
+
+/** A Worker as the pool keeps it. */
+interface PoolWorker {
+  readonly handle: WorkerHandle;
+  readonly name: string;
+  state: WorkerState;
+  /** Sent and not yet reported, in send order: the first is running (or next to run). */
+  readonly jobs: Job<unknown>[];
+  /** How many of `jobs` were sent as long (not pipelined): while > 0, no pipelining. */
+  long: number;
+  /** Ids of the functions this Worker has been sent. */
+  readonly known: Set<number>;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+function defaultMaxWorkers(): number {
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency ?? availableParallelism();
+  return Math.max(1, cores - 1);
+}
+
+/**
+ * A pool of Workers that runs functions off the event loop's thread.
+ * Python: `concurrent.futures.ProcessPoolExecutor` (Workers share nothing
+ * but what is sent), with `ThreadPoolExecutor`'s cheap start-up.
+ *
+ * A job names its function by value (a self-contained function, shipped as
+ * source and compiled once per Worker) or with `moduleFunction()`. Inside
+ * the job, `jobSignal()` (from `worker_api.ts`) is aborted when the job is
+ * cancelled, and `transferResult(value, list)` moves buffers back instead of
+ * copying them. Per-job options (transfer list, timeout, terminate on
+ * cancel, signal) are attached with `withOptions(fn, options)`.
+ *
+ * @example Running blocking work off the main thread
+ * ```ts
+ * import { WorkerPoolExecutor } from "./pool.ts";
+ * await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+ * const fib = (n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2));
+ * console.log(await pool.submit(fib, 20)); // 6765
+ * for await (const x of pool.map((n: number) => n * n, [1, 2, 3])) console.log(x); // 1 4 9
+ * ```
+ */
+export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
+  // Invariants:
+  // - every job is in exactly one place until it is reported: the queue, or
+  //   the `jobs` list of one live Worker; settled jobs may linger in a
+  //   Worker's list (cancelled while running) until that Worker reports;
+  // - a Worker with an empty `jobs` list is idle: unref'd, with an idle timer
+  //   (or terminated, after shutdown); a Worker with jobs is ref'd;
+  // - `#workers` holds only Workers that are not gone.
+  readonly #maxWorkers: number;
+  readonly #idleTimeout: number;
+  readonly #backend: BackendKind;
+  readonly #name: string;
+  readonly #resourceLimits: ResourceLimits | undefined;
+  readonly #initDef: FunctionDef | null;
+  readonly #initArgs: readonly unknown[];
+
+  readonly #workers = new Set<PoolWorker>();
+  readonly #queue: JobQueue<Job<unknown>> = new FifoQueue();
+  #state: PoolState = "running";
+  #nextJobId = 1;
+  #nextWorkerId = 1;
+  #startupFailures = 0;
+  #brokenBy: unknown;
+  #drained: Promise<void> | undefined;
+  #resolveDrained: (() => void) | undefined;
+
+  /**
+   * @throws {RangeError} For a `maxWorkers` that is not a positive integer, or
+   * an `idleTimeout` that is negative or NaN.
+   * @throws {TypeError} For an unknown `backend`, or an initializer that cannot be shipped.
+   */
+  constructor(options: WorkerPoolExecutorOptions = {}) {
+    const {
+      maxWorkers = defaultMaxWorkers(),
+      idleTimeout = 10,
+      backend = "worker_threads",
+      initializer,
+      initargs = [],
+      resourceLimits,
+      name = "asyncio-ts-executor",
+    } = options;
+    if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
+      throw new RangeError(
+        `Cannot create a WorkerPoolExecutor: maxWorkers must be an integer >= 1, received ${maxWorkers}`,
+      );
+    }
+    if (typeof idleTimeout !== "number" || !(idleTimeout >= 0)) {
+      throw new RangeError(
+        `Cannot create a WorkerPoolExecutor: idleTimeout must be a number of seconds >= 0, received ${idleTimeout}`,
+      );
+    }
+    if (backend !== "worker_threads" && backend !== "web") {
+      throw new TypeError(
+        `Cannot create a WorkerPoolExecutor: backend must be "worker_threads" or "web", received ${
+          String(backend)
+        }`,
+      );
+    }
+    this.#maxWorkers = maxWorkers;
+    this.#idleTimeout = idleTimeout;
+    this.#backend = backend;
+    this.#name = name;
+    this.#resourceLimits = resourceLimits;
+    this.#initDef = initializer === undefined ? null : resolveFunction(initializer).entry.def;
+    this.#initArgs = initargs;
+  }
+
+  /** Number of live Workers (starting, busy or idle). */
+  get workerCount(): number {
+    return this.#workers.size;
+  }
+
+  /** Number of jobs waiting for a Worker. */
+  get queueSize(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Start `fn(...args)` on a Worker; returns the job at once.
+   *
+   * @param fn A self-contained function (see `functions.ts`), or a
+   * `moduleFunction()`; either may carry `withOptions()`.
+   * @param args Its arguments, sent by structured clone (or transferred).
+   * @returns The job: await it for the result; `cancel()` it.
+   * @throws {UnshippableFunctionError} If `fn` is bound, native, a method shorthand or a class.
+   * @throws {RuntimeError} After `shutdown()`.
+   * @throws {BrokenExecutorError} If Workers kept failing at start-up.
+   *
+   * @example
+   * ```ts
+   * import { WorkerPoolExecutor } from "./pool.ts";
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+   * console.log(await pool.submit((a: number, b: number) => a * b, 6, 7)); // 42
+   * ```
+   */
+  submit<F extends AnyFunction>(
+    fn: F | ModuleFunction<F>,
+    ...args: Parameters<F>
+  ): ExecutorJob<Awaited<ReturnType<F>>> {
+    const { entry, options } = resolveFunction(fn);
+    if (this.#state !== "running") this.#refuse();
+    const job = new Job<Awaited<ReturnType<F>>>(this.#nextJobId++, entry, args, options, this);
+    if (options !== undefined) this.#watch(job as Job<unknown>);
+    if (!job.settled) {
+      this.#queue.push(job as Job<unknown>);
+      this.#dispatch();
+    }
+    return job;
+  }
+
+  /**
+   * Run `fn(item)` for each item; yields the results in the order of
+   * `items`. All jobs are submitted at once, when `map` is called (as in
+   * Python); if the loop over the results ends early (break, or a job's
+   * error), the remaining jobs are cancelled.
+   *
+   * @returns An async iterator over the results; collect them with
+   * `for await` (or `Array.fromAsync` where available).
+   *
+   * @example
+   * ```ts
+   * import { WorkerPoolExecutor } from "./pool.ts";
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+   * const out = [];
+   * for await (const s of pool.map((n: number) => String(n), [1, 2])) out.push(s);
+   * console.log(out); // ["1", "2"]
+   * ```
+   */
+  map<F extends (item: never) => unknown>(
+    fn: F | ModuleFunction<F>,
+    items: Iterable<Parameters<F>[0]>,
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    const submit = this.submit.bind(this) as (
+      fn: unknown,
+      item: unknown,
+    ) => ExecutorJob<Awaited<ReturnType<F>>>;
+    const jobs = Array.from(items, (item) => submit(fn, item));
+    return (async function* () {
+      try {
+        for (const job of jobs) yield await job;
+      } finally {
+        for (const job of jobs) job.cancel();
+      }
+    })();
+  }
+
+  /**
+   * Stop the pool: no more `submit()`. Running jobs finish; queued jobs run
+   * too unless `cancelFutures`. Each Worker is terminated when it idles.
+   * Calling it again is harmless. Python: `Executor.shutdown(wait,
+   * cancel_futures)`.
+   *
+   * @param options `wait` (default `true`): resolve once every job is
+   * settled and every Worker gone. `cancelFutures` (default `false`): cancel
+   * the queued jobs.
+   *
+   * @example
+   * ```ts
+   * import { WorkerPoolExecutor } from "./pool.ts";
+   * const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+   * const job = pool.submit(() => "done");
+   * await pool.shutdown({ wait: true });
+   * console.log(await job, pool.workerCount); // done 0
+   * ```
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    if (this.#state === "running") this.#state = "shutdown";
+    if (cancelFutures) {
+      for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
+        job.reject(new CancelledError());
+      }
+    }
+    for (const worker of this.#workers) {
+      if (worker.jobs.length === 0) this.#retire(worker);
+    }
+    this.#drained ??= new Promise((resolve) => (this.#resolveDrained = resolve));
+    this.#checkDrained();
+    return wait ? this.#drained : Promise.resolve();
+  }
+
+  /** `await using pool = new WorkerPoolExecutor()`: shuts down and waits at scope exit. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown({ wait: true });
+  }
+
+  toString(): string {
+    return `WorkerPoolExecutor(${this.#state}, workers=${this.#workers.size}/${this.#maxWorkers}, queued=${this.#queue.size})`;
+  }
+
+  /** JobOwner: cancel a job (from `job.cancel()`, its timeout or its signal). */
+  cancelJob(job: Job<unknown>, reason: unknown): boolean {
+    if (job.settled) return false;
+    job.reject(reason ?? new CancelledError());
+    if (this.#queue.delete(job)) {
+      this.#checkDrained();
+      return true;
+    }
+    const worker = this.#workerOf(job);
+    if (worker === undefined) return true;
+    if (job.options?.terminate && worker.jobs[0] === job) {
+      // It may be spinning: only terminating stops it. Jobs behind it never started.
+      this.#lose(worker, undefined);
+      this.#dispatch();
+    } else {
+      this.#post(worker, [CANCEL, job.id]);
+    }
+    return true;
+  }
+
+  // --- Submitting -----------------------------------------------------------
+
+  #refuse(): never {
+    if (this.#state === "broken") {
+      throw new BrokenExecutorError(
+        "A Worker failed to start several times in a row; the pool cannot run new jobs",
+        { cause: this.#brokenBy },
+      );
+    }
+    // CPython's wording (concurrent.futures).
+    throw new RuntimeError("cannot schedule new futures after shutdown");
+  }
+
+  /** Arm the job's timeout and signal. */
+  #watch(job: Job<unknown>): void {
+    const { timeout, signal } = job.options!;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        job.reject(new CancelledError());
+        return;
+      }
+      const onAbort = () => this.cancelJob(job, new CancelledError());
+      signal.addEventListener("abort", onAbort, { once: true });
+      job.onSettle(() => signal.removeEventListener("abort", onAbort));
+    }
+    if (timeout !== undefined) {
+      const timer = setTimeout(() => {
+        this.cancelJob(
+          job,
+          new TimeoutError(`${job.entry.label} did not finish within ${timeout} s`),
+        );
+      }, timeout * 1000);
+      // Something else (a busy Worker) keeps the process alive while the job is pending.
+      timer.unref();
+      job.onSettle(() => clearTimeout(timer));
+    }
+  }
+
+  // --- Dispatching ----------------------------------------------------------
+
+  /**
+   * Hand queued jobs to Workers, starting Workers as needed. The only place
+   * jobs leave the queue for a Worker.
+   *
+   * The least loaded Worker gets the next job if it is idle; if none is idle
+   * a new Worker starts (up to `maxWorkers`); failing that, a Worker running
+   * only short jobs is topped up to {@linkcode PIPELINE_DEPTH} once it is
+   * down to half of that, so that refills go in batches.
+   */
+  #dispatch(): void {
+    if (this.#queue.size === 0 || this.#state === "broken") return;
+    let batches: Map<PoolWorker, Job<unknown>[]> | undefined;
+    while (this.#queue.size > 0) {
+      const worker = this.#pickWorker();
+      if (worker === undefined) break;
+      let batch = batches?.get(worker);
+      if (batch === undefined) {
+        (batches ??= new Map()).set(worker, batch = []);
+        if (worker.jobs.length === 0) this.#busy(worker);
+      }
+      do {
+        const job = this.#queue.shift()!;
+        const short = job.entry.meanMs < SHORT_JOB_MS;
+        if (!short) worker.long++;
+        job.markSent(short);
+        worker.jobs.push(job);
+        batch.push(job);
+      } while (
+        worker.long === 0 && worker.jobs.length < PIPELINE_DEPTH && this.#isShortNext()
+      );
+    }
+    if (batches !== undefined) {
+      for (const [worker, batch] of batches) this.#send(worker, batch);
+    }
+  }
+
+  /** An idle Worker, else a new one, else one that may take more short jobs. */
+  #pickWorker(): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    let load = PIPELINE_DEPTH / 2;
+    for (const worker of this.#workers) {
+      if (worker.jobs.length === 0) return worker;
+      if (worker.long === 0 && worker.jobs.length < load) {
+        best = worker;
+        load = worker.jobs.length;
+      }
+    }
+    if (this.#workers.size < this.#maxWorkers) return this.#spawn();
+    return best !== undefined && this.#isShortNext() ? best : undefined;
+  }
+
+  #isShortNext(): boolean {
+    const next = this.#queue.peek();
+    return next !== undefined && next.entry.meanMs < SHORT_JOB_MS;
+  }
+
+  /** Take `job` off the Worker's in-flight list. */
+  #unlist(worker: PoolWorker, index: number): Job<unknown> {
+    const [job] = worker.jobs.splice(index, 1);
+    if (!job.sentShort) worker.long--;
+    return job;
+  }
+
+  /** Post a batch; if it cannot be cloned, post job by job to find the culprits. */
+  #send(worker: PoolWorker, batch: Job<unknown>[]): void {
+    let defs: FunctionDef[] | null = null;
+    let transfer: Transferable[] | undefined;
+    const messages: JobMessage[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const job = batch[i];
+      const entry = job.entry;
+      if (!worker.known.has(entry.id) && !defs?.some((d) => d[0] === entry.id)) {
+        (defs ??= []).push(entry.def);
+      }
+      const list = job.options?.transfer;
+      if (list !== undefined && list.length > 0) (transfer ??= []).push(...list);
+      messages[i] = [job.id, entry.id, job.args];
+    }
+    try {
+      worker.handle.post([RUN, defs, messages], transfer);
+    } catch (error) {
+      if (batch.length === 1) return this.#unsendable(worker, batch[0], error);
+      for (const job of batch) this.#send(worker, [job]);
+      return;
+    }
+    if (defs !== null) { for (const def of defs) worker.known.add(def[0]); }
+  }
+
+  /** The job's arguments (or transfer list) cannot be sent: reject it; the Worker is unharmed. */
+  #unsendable(worker: PoolWorker, job: Job<unknown>, error: unknown): void {
+    const index = worker.jobs.indexOf(job);
+    if (index >= 0) this.#unlist(worker, index);
+    job.reject(
+      new TypeError(
+        `Cannot send the arguments of ${job.entry.label} to a Worker: ${
+          (error instanceof Error ? error.message : String(error)).replace(/\.$/, "")
+        }. Arguments must be structured-cloneable (no functions, class instances lose their class)`,
+        { cause: error },
+      ),
+    );
+    if (worker.jobs.length === 0) this.#idle(worker);
+  }
+
+  #post(worker: PoolWorker, message: Parameters<WorkerHandle["post"]>[0]): void {
+    try {
+      worker.handle.post(message);
+    } catch {
+      // Only job arguments can fail to clone; control messages are numbers.
+    }
+  }
+
+  // --- Worker lifecycle -----------------------------------------------------
+
+  #spawn(): PoolWorker | undefined {
+    const name = `${this.#name}-${this.#nextWorkerId++}`;
+    let worker: PoolWorker;
+    try {
+      const handle = startWorker(
+        { kind: this.#backend, name, resourceLimits: this.#resourceLimits },
+        {
+          message: (data) => this.#onMessage(worker, data),
+          exit: (reason) => this.#onExit(worker, reason),
+        },
+      );
+      worker = {
+        handle,
+        name,
+        state: "starting",
+        jobs: [],
+        long: 0,
+        known: new Set(),
+        idleTimer: undefined,
+      };
+    } catch (error) {
+      // The runtime cannot start this kind of Worker at all: retrying is pointless.
+      this.#break(error);
+      return undefined;
+    }
+    this.#workers.add(worker);
+    worker.handle.post([INIT, this.#initDef, this.#initArgs]);
+    if (this.#initDef !== null) worker.known.add(this.#initDef[0]);
+    return worker;
+  }
+
+  #onMessage(worker: PoolWorker, data: FromWorker): void {
+    switch (data[0]) {
+      case OK:
+      case ERR:
+      case DROPPED: {
+        const jobs = worker.jobs;
+        const id = data[1];
+        // Results come in send order, so this is nearly always index 0.
+        let index = 0;
+        while (index < jobs.length && jobs[index].id !== id) index++;
+        if (index === jobs.length) return;
+        const job = this.#unlist(worker, index);
+        if (data[0] !== DROPPED) {
+          const entry = job.entry;
+          entry.meanMs = entry.meanMs !== entry.meanMs
+            ? data[3]
+            : entry.meanMs * 0.75 + data[3] * 0.25;
+          if (data[0] === OK) job.fulfil(data[2]);
+          else job.reject(jobError(data[2], entry));
+        }
+        this.#dispatch();
+        if (jobs.length === 0) this.#idle(worker);
+        return;
+      }
+      case READY:
+        worker.state = "ready";
+        this.#startupFailures = 0;
+        return;
+      case CLOSING:
+        this.#onExit(worker, `the Worker ended itself (exit code ${data[1]})`);
+        return;
+      case INIT_FAILED:
+        this.#onExit(worker, rebuildError(data[1]));
+        return;
+    }
+  }
+
+  #onExit(worker: PoolWorker, reason: unknown): void {
+    if (worker.state === "gone") return;
+    const crashed = worker.state === "ready";
+    this.#lose(worker, reason);
+    if (!crashed) this.#startupFailed(reason);
+    this.#dispatch();
+  }
+
+  /**
+   * Forget a Worker (and stop it): the job it was running fails with
+   * `WorkerCrashedError` if `reason` is given (a crash) and it had started;
+   * the jobs behind it go back to the front of the queue.
+   */
+  #lose(worker: PoolWorker, reason: unknown): void {
+    const started = worker.state === "ready";
+    worker.state = "gone";
+    this.#workers.delete(worker);
+    if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
+    worker.handle.terminate();
+    const jobs = worker.jobs.splice(0);
+    worker.long = 0;
+    if (jobs.length > 0 && started) {
+      const running = jobs.shift()!;
+      if (reason !== undefined) {
+        running.reject(
+          new WorkerCrashedError(
+            `The Worker running ${running.entry.label} died: ${describeExit(reason)}`,
+            { cause: reason },
+          ),
+        );
+      }
+    }
+    const requeue = jobs.filter((job) => !job.settled);
+    if (requeue.length > 0) this.#queue.pushFront(requeue);
+    this.#checkDrained();
+  }
+
+  #startupFailed(reason: unknown): void {
+    if (++this.#startupFailures >= MAX_STARTUP_FAILURES) this.#break(reason);
+  }
+
+  /** Stop starting Workers: fail every pending job with BrokenExecutorError. */
+  #break(reason: unknown): void {
+    if (this.#state === "broken") return;
+    this.#state = "broken";
+    this.#brokenBy = reason;
+    const error = new BrokenExecutorError(
+      `The pool cannot start Workers (${this.#startupFailures} start-up failures in a row): ${
+        describeExit(reason)
+      }`,
+      { cause: reason },
+    );
+    for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
+      job.reject(error);
+    }
+    for (const worker of this.#workers) {
+      for (const job of worker.jobs) job.reject(error);
+      this.#lose(worker, undefined);
+    }
+    this.#checkDrained();
+  }
+
+  /** The Worker now has a job: keep the process alive for it. */
+  #busy(worker: PoolWorker): void {
+    if (worker.idleTimer !== undefined) {
+      clearTimeout(worker.idleTimer);
+      worker.idleTimer = undefined;
+    }
+    worker.handle.ref();
+  }
+
+  /** The Worker has no job: let the process exit, and retire it later (or now, after shutdown). */
+  #idle(worker: PoolWorker): void {
+    worker.handle.unref();
+    if (this.#state !== "running" || this.#idleTimeout === 0) {
+      // Unless the queue still needs it (shutdown without cancelFutures).
+      if (this.#queue.size === 0 || this.#state === "broken") this.#retire(worker);
+      return;
+    }
+    if (this.#idleTimeout === Infinity) return;
+    worker.idleTimer = setTimeout(() => this.#retire(worker), this.#idleTimeout * 1000);
+    worker.idleTimer.unref();
+  }
+
+  #retire(worker: PoolWorker): void {
+    if (worker.state === "gone" || worker.jobs.length > 0) return;
+    this.#lose(worker, undefined);
+  }
+
+  #workerOf(job: Job<unknown>): PoolWorker | undefined {
+    for (const worker of this.#workers) {
+      if (worker.jobs.includes(job)) return worker;
+    }
+    return undefined;
+  }
+
+  #checkDrained(): void {
+    if (
+      this.#resolveDrained !== undefined && this.#state !== "running" &&
+      this.#workers.size === 0 && this.#queue.size === 0
+    ) {
+      this.#resolveDrained();
+      this.#resolveDrained = undefined;
+    }
+  }
+}
+
+function describeExit(reason: unknown): string {
+  if (typeof reason === "number") return `it exited with code ${reason}`;
+  if (typeof reason === "string") return reason;
+  if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
+  return String(reason);
+}
