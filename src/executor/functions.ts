@@ -193,7 +193,12 @@ export interface Resolved {
 }
 
 let nextFunctionId = 1;
+// Two levels: the function object (no toString() per call), then its source,
+// so that an inline arrow re-created per call (`submit((x) => x, i)` in a
+// loop) is still compiled once per Worker. Sources are never forgotten: the
+// map grows with the number of distinct function texts, not of calls.
 const byValue = new WeakMap<AnyFunction, FunctionEntry>();
+const bySource = new Map<string, FunctionEntry>();
 const byModule = new Map<string, FunctionEntry>();
 
 /**
@@ -243,8 +248,10 @@ const EXPRESSION_START = /^(?:async\s*)?(?:function\b|\(|[\p{L}_$][\p{L}\p{N}_$]
 const NATIVE = /\{\s*\[native code\]\s*\}\s*$/;
 
 function sourceEntry(fn: AnyFunction): FunctionEntry {
-  const label = `${fn.name || "<anonymous>"}()`;
   const source = Function.prototype.toString.call(fn);
+  const known = bySource.get(source);
+  if (known !== undefined) return known;
+  const label = `${fn.name || "<anonymous>"}()`;
   let problem: string | undefined;
   if (NATIVE.test(source)) {
     problem = fn.name.startsWith("bound ")
@@ -260,5 +267,7 @@ function sourceEntry(fn: AnyFunction): FunctionEntry {
     throw new UnshippableFunctionError(`Cannot ship ${label} to a Worker: ${problem}`);
   }
   const id = nextFunctionId++;
-  return { id, def: [id, "source", source], label, source, meanMs: NaN };
+  const entry: FunctionEntry = { id, def: [id, "source", source], label, source, meanMs: NaN };
+  bySource.set(source, entry);
+  return entry;
 }

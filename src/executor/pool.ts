@@ -230,6 +230,11 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     this.#initArgs = initargs;
   }
 
+  /** Most Workers at once (the `maxWorkers` option, or its default). */
+  get maxWorkers(): number {
+    return this.#maxWorkers;
+  }
+
   /** Number of live Workers (starting, busy or idle). */
   get workerCount(): number {
     return this.#workers.size;

@@ -1,0 +1,219 @@
+// WorkerPoolExecutor: submitting, Worker lifecycle, map, shutdown.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
+import { CancelledError, RuntimeError } from "../src/errors.ts";
+import { WorkerPoolExecutor } from "../src/executor/pool.ts";
+import { runScript } from "./fixtures/run_script.ts";
+
+/**
+ * A blocking job: waits (in the Worker) until `gate[0]` is set by the test.
+ * It also runs for 2 ms at least, so the pool never counts it as a short job
+ * to pipeline (that would change the queue sizes these tests check).
+ */
+const waitAtGate = (gate: Int32Array) => {
+  const start = performance.now();
+  Atomics.wait(gate, 0, 0);
+  while (performance.now() - start < 2) { /* long enough not to be pipelined */ }
+  return "released";
+};
+
+function newGate(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+function open(gate: Int32Array): void {
+  Atomics.store(gate, 0, 1);
+  Atomics.notify(gate, 0);
+}
+
+/** Poll `done()` every few ms (waiting for a Worker, not measuring time). */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe("WorkerPoolExecutor", () => {
+  it("runs a function with its arguments and returns the result", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    assert.equal(await pool.submit((a: number, b: string) => b.repeat(a), 3, "ab"), "ababab");
+  });
+
+  it("awaits an async function in the Worker", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const job = pool.submit(async (n: number) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return n + 1;
+    }, 41);
+    assert.equal(await job, 42);
+  });
+
+  it("starts Workers lazily, one per waiting job, up to maxWorkers", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+    assert.equal(pool.workerCount, 0);
+    const gate = newGate();
+    const jobs = [1, 2, 3].map(() => pool.submit(waitAtGate, gate));
+    assert.equal(pool.workerCount, 2);
+    assert.equal(pool.queueSize, 1);
+    open(gate);
+    assert.deepEqual(await Promise.all(jobs), ["released", "released", "released"]);
+    await pool.shutdown();
+    assert.equal(pool.workerCount, 0);
+  });
+
+  it("defaults maxWorkers to the cores minus one, at least one", async () => {
+    const pool = new WorkerPoolExecutor();
+    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+      ?.hardwareConcurrency ?? availableParallelism();
+    assert.equal(pool.maxWorkers, Math.max(1, cores - 1));
+    await pool.shutdown();
+  });
+
+  it("rejects invalid options up front", () => {
+    assert.throws(() => new WorkerPoolExecutor({ maxWorkers: 0 }), RangeError);
+    assert.throws(() => new WorkerPoolExecutor({ maxWorkers: 1.5 }), RangeError);
+    assert.throws(() => new WorkerPoolExecutor({ idleTimeout: -1 }), RangeError);
+    assert.throws(
+      () => new WorkerPoolExecutor({ backend: "fork" as "web" }),
+      /backend must be "worker_threads" or "web", received fork/,
+    );
+  });
+
+  it("retires a Worker as soon as it idles with idleTimeout 0", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 0 });
+    assert.equal(await pool.submit(() => 1), 1);
+    assert.equal(pool.workerCount, 0);
+    assert.equal(await pool.submit(() => 2), 2, "a new Worker starts for the next job");
+  });
+
+  it("retires idle Workers after idleTimeout", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 0.05 });
+    await pool.submit(() => 1);
+    assert.equal(pool.workerCount, 1, "kept while idle for less than idleTimeout");
+    await until(() => pool.workerCount === 0);
+  });
+
+  it("lets the process exit while Workers idle (no shutdown)", async () => {
+    const result = await runScript("idle_pool_exits");
+    assert.equal(result.timedOut, false, "the process did not exit by itself");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /result 5\nworkers 1\n/);
+  });
+
+  it("runs 2,000 short jobs submitted at once, each result in its place", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+    const echo = (x: number) => x;
+    const jobs = Array.from({ length: 2000 }, (_, i) => pool.submit(echo, i));
+    const results = await Promise.all(jobs);
+    assert.ok(results.every((value, i) => value === i));
+  });
+
+  it("never causes an unhandled rejection for a job nobody awaits", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    pool.submit(() => {
+      throw new Error("nobody listens");
+    });
+    // The failing job finished before this one (one Worker, in order).
+    assert.equal(await pool.submit(() => "after"), "after");
+    // Give an unhandled rejection a chance to surface (it would fail the test run).
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  });
+});
+
+describe("WorkerPoolExecutor.map", () => {
+  it("yields the results in the order of the items", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+    const out: number[] = [];
+    for await (const x of pool.map((n: number) => n * n, [1, 2, 3, 4, 5])) out.push(x);
+    assert.deepEqual(out, [1, 4, 9, 16, 25]);
+  });
+
+  it("submits every job at once, and cancels the rest when the loop stops early", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const gate = newGate();
+    const results = pool.map(waitAtGate, [gate, gate, gate]);
+    assert.equal(pool.queueSize, 2, "all jobs submitted before iterating");
+    open(gate);
+    for await (const value of results) {
+      assert.equal(value, "released");
+      break;
+    }
+    assert.equal(pool.queueSize, 0, "the jobs left were cancelled");
+    await pool.shutdown();
+  });
+
+  it("throws a job's error at its place in the order", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+    const out: number[] = [];
+    await assert.rejects(async () => {
+      for await (
+        const x of pool.map((n: number) => {
+          if (n === 2) throw new RangeError("two");
+          return n;
+        }, [1, 2, 3])
+      ) out.push(x);
+    }, { name: "RangeError", message: "two" });
+    assert.deepEqual(out, [1]);
+  });
+});
+
+describe("WorkerPoolExecutor.shutdown", () => {
+  it("waits for running and queued jobs, then leaves no Worker", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const gate = newGate();
+    const running = pool.submit(waitAtGate, gate);
+    const queued = pool.submit((x: number) => x * 2, 21);
+    const stopped = pool.shutdown({ wait: true });
+    open(gate);
+    await stopped;
+    assert.equal(pool.workerCount, 0);
+    assert.equal(await running, "released");
+    assert.equal(await queued, 42);
+  });
+
+  it("cancels queued jobs with cancelFutures", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const gate = newGate();
+    const running = pool.submit(waitAtGate, gate);
+    const queued = pool.submit(() => "ran");
+    const stopped = pool.shutdown({ cancelFutures: true });
+    await assert.rejects(Promise.resolve(queued), CancelledError);
+    open(gate);
+    await stopped;
+    assert.equal(await running, "released");
+    assert.equal(pool.workerCount, 0);
+  });
+
+  it("returns at once with wait: false; Workers end when their jobs do", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const gate = newGate();
+    const running = pool.submit(waitAtGate, gate);
+    await pool.shutdown({ wait: false });
+    assert.equal(pool.workerCount, 1, "the busy Worker is left to finish");
+    open(gate);
+    assert.equal(await running, "released");
+    assert.equal(pool.workerCount, 0);
+  });
+
+  it("refuses new jobs afterwards with CPython's RuntimeError", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    await pool.shutdown();
+    assert.throws(() => pool.submit(() => 1), {
+      name: "RuntimeError",
+      message: "cannot schedule new futures after shutdown",
+    });
+    assert.throws(() => pool.submit(() => 1), RuntimeError);
+    await pool.shutdown(); // harmless again
+  });
+
+  it("is what `await using` calls at the end of the scope", async () => {
+    let outside: WorkerPoolExecutor;
+    {
+      await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+      outside = pool;
+      await pool.submit(() => 1);
+      assert.equal(pool.workerCount, 1);
+    }
+    assert.equal(outside.workerCount, 0);
+    assert.throws(() => outside.submit(() => 1), RuntimeError);
+  });
+});
