@@ -18,7 +18,9 @@ export function reprValue(value: unknown): string {
     text = `<function ${value.name || "<anonymous>"}>`;
   } else if (typeof value === "object" && value !== null) {
     const own = String(value);
-    text = own === "[object Object]" ? `<${value.constructor?.name ?? "Object"}>` : own;
+    // Objects with their own description (futures, tasks, handles) show it whole.
+    if (own !== "[object Object]") return own;
+    text = `<${value.constructor?.name ?? "Object"}>`;
   } else {
     text = String(value);
   }

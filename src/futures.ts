@@ -193,23 +193,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   ): Promise<R1 | R2> {
     const awaiter = taskInContext();
     return new Promise<R1 | R2>((resolve, reject) => {
-      if (awaiter === (this as unknown)) {
-        reject(new RuntimeError(`Task cannot await on itself: ${this}`));
-        return;
-      }
-      const settle = (cancelInstead: CancelledError | null) => {
-        let failed = false;
-        let value: unknown;
-        try {
-          value = this.result();
-        } catch (error) {
-          failed = true;
-          value = error;
-        }
-        if (cancelInstead !== null) {
-          failed = true;
-          value = cancelInstead;
-        }
+      // Hand the outcome to the caller's handlers; the returned promise
+      // follows what they return, as Promise.prototype.then does.
+      const deliver = (failed: boolean, value: unknown) => {
         const handler = failed ? onRejected : onFulfilled;
         if (typeof handler !== "function") {
           if (failed) reject(value);
@@ -222,6 +208,21 @@ export class Future<T = unknown> implements PromiseLike<T> {
           reject(error);
         }
       };
+      const settle = (cancelInstead: CancelledError | null) => {
+        let value: unknown;
+        try {
+          value = this.result();
+        } catch (error) {
+          deliver(true, cancelInstead ?? error);
+          return;
+        }
+        if (cancelInstead !== null) deliver(true, cancelInstead);
+        else deliver(false, value);
+      };
+      if (awaiter === (this as unknown)) {
+        deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
+        return;
+      }
       if (this._state !== "pending") {
         // Awaiting a done future does not suspend, as in asyncio.
         settle(null);

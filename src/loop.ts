@@ -35,6 +35,8 @@ import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
 import { runOutsideTasks } from "./_current_task.ts";
 import { type CoroutineArgs, parseTaskArguments, Task } from "./tasks.ts";
 import { TimerHeap } from "./_timer_heap.ts";
+import type { AnyFunction, Executor, ExecutorJob, ModuleFunction } from "./executor/types.ts";
+import { WorkerPoolExecutor } from "./executor/pool.ts";
 
 /** Options for `newEventLoop()` and `new EventLoop()`. */
 export interface EventLoopOptions {
@@ -130,6 +132,8 @@ export class EventLoop {
   #wake: (() => void) | null = null;
   #cancelClockWake: (() => void) | null = null;
   #idleDeadline = Infinity;
+  #defaultExecutor: Executor | null = null;
+  #executorShutdownCalled = false;
 
   readonly #unretrieved = new Set<UnretrievedRecord>();
   readonly #collected = new FinalizationRegistry<UnretrievedRecord>((record) => {
@@ -219,6 +223,10 @@ export class EventLoop {
         this.callExceptionHandler({ message: "Task was destroyed but it is pending!", task });
       }
     }
+    const executor = this.#defaultExecutor;
+    this.#defaultExecutor = null;
+    // Without waiting, as asyncio does; a failure to stop has no one to tell.
+    executor?.shutdown({ wait: false }).catch(() => {});
     const unretrieved = [...this.#unretrieved];
     this.#unretrieved.clear();
     for (const record of unretrieved) {
@@ -326,6 +334,72 @@ export class EventLoop {
     const { coro, args, name } = parseTaskArguments<T, A>(spec);
     return new Task<T>(coro, { loop: this, args, name });
   }
+
+  // -- the executor --------------------------------------------------------
+
+  /**
+   * Run `fn(...args)` on `executor` (`null`: the loop's default executor, a
+   * `WorkerPoolExecutor` made on first use) and return a Future of its
+   * result. The Future is not a Task: `allTasks()` does not list it.
+   * Cancelling the Future cancels the job. Python: `loop.run_in_executor`.
+   *
+   * `fn` runs on a Worker: it must be self-contained (it cannot use outer
+   * variables; pass them as arguments) or be a `moduleFunction()`.
+   *
+   * @throws {RuntimeError} `Event loop is closed`, or `Executor shutdown has
+   * been called` for the default executor after `shutdownDefaultExecutor()`.
+   *
+   * @example A blocking function off the loop
+   * ```ts
+   * import { getRunningLoop, run } from "./mod.ts";
+   * await run(async () => {
+   *   const loop = getRunningLoop();
+   *   console.log(await loop.runInExecutor(null, (n: number) => n * 2, 21)); // 42
+   * });
+   * ```
+   */
+  runInExecutor<F extends AnyFunction>(
+    executor: Executor | null,
+    fn: F | ModuleFunction<F>,
+    ...args: Parameters<F>
+  ): Future<Awaited<ReturnType<F>>> {
+    this.#checkClosed();
+    if (executor === null) {
+      if (this.#executorShutdownCalled) throw new RuntimeError("Executor shutdown has been called");
+      executor = this.#defaultExecutor ??= new WorkerPoolExecutor();
+    }
+    return new ExecutorFuture(executor.submit(fn, ...args), this);
+  }
+
+  /**
+   * Use `executor` for `runInExecutor(null, ...)` from now on.
+   *
+   * @throws {TypeError} if `executor` has no `submit` and `shutdown` methods.
+   */
+  setDefaultExecutor(executor: Executor): void {
+    if (
+      typeof executor?.submit !== "function" || typeof executor?.shutdown !== "function"
+    ) {
+      throw new TypeError(
+        `executor must be an Executor (with submit and shutdown), got ${reprValue(executor)}`,
+      );
+    }
+    this.#defaultExecutor = executor;
+  }
+
+  /**
+   * Shut the default executor down, waiting for its running jobs; later
+   * `runInExecutor(null, ...)` calls fail. `run()` calls it before closing
+   * the loop, so idle Workers never keep the process alive.
+   */
+  async shutdownDefaultExecutor(): Promise<void> {
+    this.#executorShutdownCalled = true;
+    const executor = this.#defaultExecutor;
+    this.#defaultExecutor = null;
+    if (executor !== null) await executor.shutdown({ wait: true });
+  }
+
+  // -- signals -------------------------------------------------------------
 
   // -- errors --------------------------------------------------------------
 
@@ -556,4 +630,28 @@ export function checkSeconds(value: unknown, what: string): asserts value is num
     throw new TypeError(`Invalid ${what}: expected a number of seconds, got ${reprValue(value)}`);
   }
   if (Number.isNaN(value)) throw new RangeError(`Invalid ${what}: NaN (not a number)`);
+}
+
+/** The Future of an executor job: cancelling it cancels the job. */
+class ExecutorFuture<T> extends Future<T> {
+  readonly #job: ExecutorJob<T>;
+
+  constructor(job: ExecutorJob<T>, loop: EventLoop) {
+    super(loop);
+    this.#job = job;
+    job.then(
+      (value) => {
+        if (!this.done() && !loop.isClosed()) this.setResult(value);
+      },
+      (error) => {
+        if (!this.done() && !loop.isClosed()) this.setException(error ?? new Error("Job failed"));
+      },
+    );
+  }
+
+  override cancel(message?: string): boolean {
+    const cancelled = super.cancel(message);
+    if (cancelled) this.#job.cancel();
+    return cancelled;
+  }
 }

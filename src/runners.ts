@@ -4,14 +4,15 @@
  * @module
  */
 
-import { RuntimeError } from "./errors.ts";
+import { CancelledError, KeyboardInterrupt, RuntimeError } from "./errors.ts";
 import { setEventLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { gather } from "./gather.ts";
 import { EventLoop } from "./loop.ts";
 import { reprValue } from "./_repr.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
-import { allTasks, isThenable } from "./tasks.ts";
+import { foreignListenerCount, getSignalHandler, setSignalHandler, type SignalHandler } from "./signals.ts";
+import { allTasks, isThenable, type Task } from "./tasks.ts";
 
 /** What `run` and `Runner.run` accept as the main coroutine. */
 export type MainCoroutine<T> = (() => T | PromiseLike<T>) | PromiseLike<T>;
@@ -51,6 +52,8 @@ export class Runner {
   #state: RunnerState = "created";
   #loop: EventLoop | null = null;
   #madeLoopCurrent = false;
+  #interruptCount = 0;
+  #interruptNow = false;
   readonly #options: RunnerOptions;
 
   constructor(options: RunnerOptions = {}) {
@@ -61,6 +64,15 @@ export class Runner {
    * Run `main` (an async function, or a promise) as the main task on the
    * runner's loop until it is done; resolves with its result.
    *
+   * Ctrl-C (Python 3.11+): unless other code listens for SIGINT, the first
+   * SIGINT cancels the main task, and if main lets the CancelledError out,
+   * `run` raises `KeyboardInterrupt` instead (a main that handles it returns
+   * normally). A second SIGINT stops the loop at the end of its current
+   * iteration and raises `KeyboardInterrupt`. The listener is removed when
+   * `run` returns; a SIGINT handler main installs with
+   * `loop.addSignalHandler` replaces it.
+   *
+   * @throws {KeyboardInterrupt} after Ctrl-C, as above.
    * @throws {RuntimeError} inside a running loop, or after `close()`.
    * @throws {TypeError} if `main` is neither a function nor a promise.
    */
@@ -70,7 +82,46 @@ export class Runner {
       throw new RuntimeError("Runner.run() cannot be called from a running event loop");
     }
     const loop = this.getLoop();
-    return await loop.runUntilComplete(loop.createTask(main));
+    const task = loop.createTask(main);
+    // Ctrl-C handling as Python 3.11+, only when no one else handles SIGINT.
+    let onSigint: SignalHandler | null = null;
+    if (getSignalHandler("SIGINT") === null && foreignListenerCount("SIGINT") === 0) {
+      onSigint = () => this.#onSigint(task);
+      setSignalHandler("SIGINT", onSigint);
+    }
+    this.#interruptCount = 0;
+    this.#interruptNow = false;
+    try {
+      const result = await loop.runUntilComplete(task);
+      if (this.#interruptNow) throw new KeyboardInterrupt();
+      return result;
+    } catch (error) {
+      if (this.#interruptNow) throw new KeyboardInterrupt();
+      // The first Ctrl-C cancelled main; if main let that out, say so.
+      if (error instanceof CancelledError && this.#interruptCount > 0 && task.uncancel() === 0) {
+        throw new KeyboardInterrupt();
+      }
+      throw error;
+    } finally {
+      // Main may have installed its own SIGINT handler meanwhile: keep it.
+      if (onSigint !== null && getSignalHandler("SIGINT") === onSigint) {
+        setSignalHandler("SIGINT", null);
+      }
+    }
+  }
+
+  // The first SIGINT cancels the main task; a second one (or one after main
+  // is done) stops the loop at once and run() raises KeyboardInterrupt.
+  // JavaScript cannot raise inside running code from a signal, so "at once"
+  // means at the end of the current loop iteration.
+  #onSigint(task: Task<unknown>): void {
+    this.#interruptCount++;
+    if (this.#interruptCount === 1 && !task.done()) {
+      task.cancel();
+      return;
+    }
+    this.#interruptNow = true;
+    this.#loop?.stop();
   }
 
   /**
@@ -94,15 +145,16 @@ export class Runner {
   }
 
   /**
-   * Cancel the tasks still pending and wait for them, then close the loop.
-   * Errors of those tasks go to the loop's exception handler. Calling it
-   * again does nothing.
+   * Cancel the tasks still pending and wait for them, wait for the default
+   * executor's jobs and shut it down, then close the loop. Errors of those
+   * tasks go to the loop's exception handler. Calling it again does nothing.
    */
   async close(): Promise<void> {
     const loop = this.#loop;
     if (this.#state !== "initialized" || loop === null) return;
     try {
       await cancelAllTasks(loop);
+      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor());
     } finally {
       if (this.#madeLoopCurrent) setEventLoop(null);
       loop.close();
@@ -123,7 +175,11 @@ export class Runner {
  * awaited (their errors reported through the exception handler), then the
  * loop is closed. Python: `asyncio.run`.
  *
+ * Ctrl-C cancels the main task and then raises `KeyboardInterrupt`, as in
+ * `Runner.run`; catch it at the top level to exit quietly.
+ *
  * @param main An async function (called on the loop), or a promise.
+ * @throws {KeyboardInterrupt} after Ctrl-C, unless main handled the cancellation.
  * @throws {RuntimeError} `run() cannot be called from a running event loop`.
  *
  * @example The book's quickstart

@@ -1,0 +1,169 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  CancelledError,
+  Future,
+  InvalidStateError,
+  isFuture,
+  RuntimeError,
+  sleep,
+} from "../mod.ts";
+import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
+
+describe("Future", () => {
+  it("starts pending; result() and exception() say it is not set", () => {
+    const future = virtualLoop().createFuture();
+    assert.equal(future.done(), false);
+    assert.equal(future.cancelled(), false);
+    assert.throws(() => future.result(), {
+      name: "InvalidStateError",
+      message: "Result is not set.",
+    });
+    assert.throws(() => future.exception(), InvalidStateError);
+    assert.throws(() => future.exception(), { message: "Exception is not set." });
+  });
+
+  it("holds a result; exception() is then null", () => {
+    const future = virtualLoop().createFuture<number>();
+    future.setResult(5);
+    assert.equal(future.done(), true);
+    assert.equal(future.result(), 5);
+    assert.equal(future.exception(), null);
+    assert.equal(String(future), "<Future finished result=5>");
+  });
+
+  it("holds an exception, thrown by result()", () => {
+    const future = virtualLoop().createFuture();
+    const error = new TypeError("bad");
+    future.setException(error);
+    assert.equal(future.exception(), error);
+    assert.throws(() => future.result(), (thrown) => thrown === error);
+    assert.equal(String(future), "<Future finished exception=TypeError('bad')>");
+  });
+
+  it("refuses to be set twice with InvalidStateError", () => {
+    const future = virtualLoop().createFuture();
+    future.setResult(1);
+    assert.throws(() => future.setResult(2), InvalidStateError);
+    assert.throws(() => future.setException(new Error("x")), /invalid state/);
+    assert.equal(future.cancel(), false);
+  });
+
+  it("refuses undefined as an exception", () => {
+    const future = virtualLoop().createFuture();
+    assert.throws(() => future.setException(undefined), TypeError);
+    assert.equal(future.done(), false);
+  });
+
+  it("cancel() returns true once; result() then raises CancelledError with the message", () => {
+    const future = virtualLoop().createFuture();
+    assert.equal(future.cancel("stop it"), true);
+    assert.equal(future.cancel(), false);
+    assert.equal(future.cancelled(), true);
+    assert.throws(() => future.result(), { name: "CancelledError", message: "stop it" });
+    assert.throws(() => future.exception(), CancelledError);
+    assert.equal(String(future), "<Future cancelled>");
+  });
+
+  it("schedules done callbacks with callSoon, in registration order, never synchronously", async () => {
+    await runVirtual(async () => {
+      const future = new Future<number>();
+      const seen: string[] = [];
+      future.addDoneCallback((f) => seen.push(`a${f.result()}`));
+      future.addDoneCallback(() => seen.push("b"));
+      future.setResult(1);
+      assert.deepEqual(seen, []);
+      await null;
+      assert.deepEqual(seen, []);
+      assert.equal(await future, 1); // done already: does not suspend
+      assert.deepEqual(seen, []);
+      await sleep(0);
+      assert.deepEqual(seen, ["a1", "b"]);
+    });
+  });
+
+  it("schedules a callback added after completion at once", async () => {
+    await runVirtual(async () => {
+      const future = new Future<string>();
+      future.setResult("x");
+      const seen: string[] = [];
+      future.addDoneCallback((f) => seen.push(f.result()));
+      assert.deepEqual(seen, []);
+      const waiter = new Future();
+      future.addDoneCallback(() => waiter.setResult(null));
+      await waiter;
+      assert.deepEqual(seen, ["x"]);
+    });
+  });
+
+  it("removeDoneCallback() removes every registration and returns the count", () => {
+    const future = virtualLoop().createFuture();
+    const callback = () => {};
+    future.addDoneCallback(callback);
+    future.addDoneCallback(() => {});
+    future.addDoneCallback(callback);
+    assert.equal(future.removeDoneCallback(callback), 2);
+    assert.equal(future.removeDoneCallback(callback), 0);
+  });
+
+  it("is awaitable and works with Promise helpers", async () => {
+    await runVirtual(async () => {
+      const future = new Future<number>();
+      setTimeout(() => future.setResult(3), 0);
+      assert.equal(await future, 3);
+      assert.equal(await Promise.resolve(future), 3);
+      const failed = new Future();
+      failed.setException(new Error("no"));
+      await assert.rejects(Promise.resolve(failed), { message: "no" });
+      assert.equal(await future.then((n) => n * 2), 6);
+    });
+  });
+
+  it("needs a running loop when made without one", () => {
+    assert.throws(() => new Future(), { name: "RuntimeError", message: "no running event loop" });
+    assert.throws(() => new Future(), RuntimeError);
+  });
+
+  it("isFuture() tells futures and tasks from promises", async () => {
+    const loop = virtualLoop();
+    assert.equal(isFuture(loop.createFuture()), true);
+    assert.equal(isFuture(Promise.resolve()), false);
+    assert.equal(isFuture(loop.createTask(async () => {})), true);
+    await loop.runUntilComplete(async () => {});
+    loop.close();
+  });
+});
+
+describe("Future exception never retrieved", () => {
+  it("is reported once through the exception handler when the loop closes", () => {
+    const loop = virtualLoop();
+    const reports = captureReports(loop);
+    const future = loop.createFuture();
+    const error = new Error("lost");
+    future.setException(error);
+    loop.close();
+    loop.close();
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0].message, "Future exception was never retrieved");
+    assert.equal(reports[0].exception, error);
+    assert.equal(reports[0].future, future);
+  });
+
+  it("is not reported once result(), exception() or an await looked at it", async () => {
+    const loop = virtualLoop();
+    const reports = captureReports(loop);
+    const a = loop.createFuture();
+    a.setException(new Error("a"));
+    a.exception();
+    const b = loop.createFuture();
+    b.setException(new Error("b"));
+    assert.throws(() => b.result());
+    const c = loop.createFuture();
+    c.setException(new Error("c"));
+    await loop.runUntilComplete(async () => {
+      await assert.rejects(async () => await c);
+    });
+    loop.close();
+    assert.deepEqual(reports, []);
+  });
+});

@@ -1,0 +1,157 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CancelledError, createTask, Future, gather, getRunningLoop, sleep } from "../mod.ts";
+import { runVirtual } from "./_virtual.ts";
+
+describe("gather()", () => {
+  it("returns results in argument order, not completion order", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const results = await gather(
+        sleep(3, "slow"),
+        async () => {
+          await sleep(1);
+          return 2;
+        },
+        Promise.resolve(true),
+      );
+      const typed: [string, number, boolean] = results;
+      assert.deepEqual(typed, ["slow", 2, true]);
+      assert.equal(loop.time(), 3);
+    });
+  });
+
+  it("awaits an awaitable given twice only once", async () => {
+    await runVirtual(async () => {
+      let runs = 0;
+      const task = createTask(async () => ++runs);
+      assert.deepEqual(await gather(task, task), [1, 1]);
+      assert.equal(runs, 1);
+    });
+  });
+
+  it("with no arguments resolves with []", async () => {
+    await runVirtual(async () => {
+      assert.deepEqual(await gather(), []);
+    });
+  });
+
+  it("fails with the first error and leaves the other children running", async () => {
+    await runVirtual(async () => {
+      const slow = createTask(() => sleep(5, "finished"));
+      const outer = gather(slow, async () => {
+        await sleep(1);
+        throw new Error("first");
+      });
+      await assert.rejects(async () => await outer, { message: "first" });
+      assert.equal(slow.done(), false);
+      assert.equal(outer.cancel(), false); // done already
+      assert.equal(await slow, "finished");
+    });
+  });
+
+  it("with returnExceptions puts errors in their slots", async () => {
+    await runVirtual(async () => {
+      const error = new Error("bad");
+      const results = await gather(
+        async () => 1,
+        async () => {
+          throw error;
+        },
+        { returnExceptions: true },
+      );
+      assert.equal(results[0], 1);
+      assert.equal(results[1], error);
+    });
+  });
+
+  it("a cancelled child fails the gather with CancelledError, but the gather is not cancelled", async () => {
+    await runVirtual(async () => {
+      const child = createTask(() => sleep(10));
+      const outer = gather(child);
+      await sleep(0);
+      child.cancel();
+      await assert.rejects(async () => await outer, CancelledError);
+      assert.equal(outer.cancelled(), false);
+    });
+  });
+
+  it("with returnExceptions a cancelled child's slot holds CancelledError('')", async () => {
+    await runVirtual(async () => {
+      const child = createTask(() => sleep(10));
+      const outer = gather(child, async () => "ok", { returnExceptions: true });
+      await sleep(0);
+      child.cancel("a message");
+      const [slot, ok] = await outer;
+      assert.ok(slot instanceof CancelledError);
+      assert.equal(slot.message, "");
+      assert.equal(ok, "ok");
+    });
+  });
+
+  it("cancelling the gather cancels the pending children and raises CancelledError even with returnExceptions", async () => {
+    await runVirtual(async () => {
+      const cleaned: string[] = [];
+      const child = (name: string) => async () => {
+        try {
+          await sleep(10);
+        } finally {
+          await sleep(1);
+          cleaned.push(name);
+        }
+      };
+      const done = createTask(async () => "already");
+      await done;
+      const outer = gather(done, child("a"), child("b"), { returnExceptions: true });
+      await sleep(0);
+      assert.equal(outer.cancel("stop"), true);
+      await assert.rejects(async () => await outer, CancelledError);
+      assert.deepEqual(cleaned, ["a", "b"]);
+      assert.equal(outer.cancelled(), false);
+    });
+  });
+
+  it("cancelling the task that awaits the gather cancels the children", async () => {
+    await runVirtual(async () => {
+      const children = [createTask(() => sleep(10)), createTask(() => sleep(20))];
+      const waiter = createTask(async () => await gather(...children));
+      await sleep(0);
+      waiter.cancel();
+      await assert.rejects(async () => await waiter, CancelledError);
+      assert.ok(children.every((child) => child.cancelled()));
+    });
+  });
+
+  it("cancel() returns false when every child is done already, and the awaiter gets the cancel later", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const future = new Future<number>();
+      const outer = gather(future);
+      future.setResult(1);
+      assert.equal(outer.cancel(), false);
+      const waiter = createTask(async () => await gather(future));
+      loop.callSoon(() => waiter.cancel());
+      await assert.rejects(async () => await waiter, CancelledError);
+      assert.deepEqual(await outer, [1]);
+    });
+  });
+
+  it("does not report the errors of other children as never retrieved", async () => {
+    const reports: unknown[] = [];
+    await runVirtual(async () => {
+      getRunningLoop().setExceptionHandler((_loop, context) => reports.push(context));
+      const outer = gather(
+        async () => {
+          throw new Error("one");
+        },
+        async () => {
+          await sleep(1);
+          throw new Error("two");
+        },
+      );
+      await assert.rejects(async () => await outer, { message: "one" });
+      await sleep(2);
+    });
+    assert.deepEqual(reports, []);
+  });
+});

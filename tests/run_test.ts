@@ -1,0 +1,155 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  CancelledError,
+  createTask,
+  currentTask,
+  type EventLoop,
+  getEventLoop,
+  getRunningLoop,
+  newEventLoop,
+  run,
+  Runner,
+  setEventLoop,
+  sleep,
+  VirtualClock,
+} from "../mod.ts";
+import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
+
+describe("run()", () => {
+  it("runs the function as the main task and returns its result", async () => {
+    assert.equal(await runVirtual(async () => (await sleep(1, 20)) + 1), 21);
+  });
+
+  it("accepts a promise", async () => {
+    assert.equal(await run(Promise.resolve("p")), "p");
+  });
+
+  it("rejects with main's error after the leftover tasks cleaned up", async () => {
+    const seen: string[] = [];
+    await assert.rejects(
+      runVirtual(async () => {
+        createTask(async () => {
+          try {
+            await sleep(3600);
+          } finally {
+            await sleep(1);
+            seen.push("leftover cleaned up");
+          }
+        });
+        await sleep(0);
+        throw new Error("main failed");
+      }),
+      { message: "main failed" },
+    );
+    assert.deepEqual(seen, ["leftover cleaned up"]);
+  });
+
+  it("cancels leftover tasks, awaits them, and closes its loop", async () => {
+    let loop: EventLoop | undefined;
+    let leftover: ReturnType<typeof createTask> | undefined;
+    await runVirtual(async () => {
+      loop = getRunningLoop();
+      leftover = createTask(() => sleep(10));
+      await sleep(0);
+    });
+    assert.equal(leftover!.cancelled(), true);
+    assert.equal(loop!.isClosed(), true);
+  });
+
+  it("reports leftover tasks that fail while being cancelled", async () => {
+    const error = new Error("failed in cleanup");
+    let reports: unknown[] = [];
+    await runVirtual(async () => {
+      reports = captureReports(getRunningLoop());
+      createTask(async () => {
+        try {
+          await sleep(10);
+        } finally {
+          // deno-lint-ignore no-unsafe-finally
+          throw error;
+        }
+      });
+      await sleep(0);
+    });
+    assert.equal(reports.length, 1);
+    const [report] = reports as { message: string; exception: unknown }[];
+    assert.equal(report.message, "unhandled exception during run() shutdown");
+    assert.equal(report.exception, error);
+  });
+
+  it("cannot be called from a running loop", async () => {
+    await runVirtual(async () => {
+      await assert.rejects(run(async () => {}), {
+        name: "RuntimeError",
+        message: "run() cannot be called from a running event loop",
+      });
+    });
+  });
+
+  it("refuses what is not a coroutine", async () => {
+    // deno-lint-ignore no-explicit-any
+    await assert.rejects(run(123 as any), {
+      name: "TypeError",
+      message: "a coroutine was expected, got 123",
+    });
+  });
+
+  it("a main task cancelled from inside ends run() with CancelledError", async () => {
+    await assert.rejects(
+      runVirtual(async () => {
+        const main = currentTask()!;
+        createTask(async () => main.cancel());
+        await sleep(10);
+      }),
+      CancelledError,
+    );
+  });
+
+  it("with the default loop factory, leaves no current loop behind", async () => {
+    await run(async () => {});
+    assert.throws(() => getEventLoop(), {
+      name: "RuntimeError",
+      message: "There is no current event loop",
+    });
+    setEventLoop(newEventLoop());
+    getEventLoop().close();
+    setEventLoop(null);
+  });
+});
+
+describe("Runner", () => {
+  it("runs several mains on one loop, then closes it", async () => {
+    const runner = new Runner({ loopFactory: virtualLoop });
+    const loop = runner.getLoop();
+    assert.equal(await runner.run(() => sleep(1, "one")), "one");
+    assert.equal(await runner.run(async () => getRunningLoop() === loop), true);
+    assert.equal(loop.time(), 1);
+    await runner.close();
+    await runner.close();
+    assert.equal(loop.isClosed(), true);
+    await assert.rejects(runner.run(async () => {}), {
+      name: "RuntimeError",
+      message: "Runner is closed",
+    });
+    assert.throws(() => runner.getLoop(), { message: "Runner is closed" });
+  });
+
+  it("closes at the end of an await using block", async () => {
+    let loop: EventLoop;
+    {
+      await using runner = new Runner({
+        loopFactory: () => newEventLoop({ clock: new VirtualClock() }),
+      });
+      loop = runner.getLoop();
+      await runner.run(async () => {});
+    }
+    assert.equal(loop.isClosed(), true);
+  });
+
+  it("applies the debug option", async () => {
+    const runner = new Runner({ debug: true, loopFactory: virtualLoop });
+    assert.equal(runner.getLoop().getDebug(), true);
+    await runner.close();
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CancelledError, createTask, getRunningLoop, sleep } from "../mod.ts";
+import { runVirtual } from "./_virtual.ts";
+
+describe("sleep()", () => {
+  it("waits on the loop's clock and resolves with the result", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      assert.equal(await sleep(1.5, "value"), "value");
+      assert.equal(loop.time(), 1.5);
+      assert.equal(await sleep(1), undefined);
+      assert.equal(loop.time(), 2.5);
+    });
+  });
+
+  it("sleep(0) yields for exactly one iteration", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      let iterations = 0;
+      const tick = () => {
+        iterations++;
+        loop.callSoon(tick);
+      };
+      loop.callSoon(tick);
+      await sleep(0); // the callback runs once in the iteration we yield to
+      const before = iterations;
+      await sleep(0);
+      assert.equal(iterations - before, 1);
+      await sleep(-1);
+      assert.equal(iterations - before, 2);
+      assert.equal(loop.time(), 0);
+    });
+  });
+
+  it("fails with a clear error for NaN or a non-number", async () => {
+    await runVirtual(async () => {
+      await assert.rejects(async () => await sleep(NaN), {
+        name: "RangeError",
+        message: "Invalid delay: NaN (not a number)",
+      });
+      await assert.rejects(
+        // deno-lint-ignore no-explicit-any
+        async () => await sleep("1" as any),
+        { name: "TypeError", message: "Invalid delay: expected a number of seconds, got '1'" },
+      );
+    });
+  });
+
+  it("needs a running loop", () => {
+    assert.throws(() => sleep(1), { name: "RuntimeError", message: "no running event loop" });
+  });
+
+  it("is cancelled with its task, and its timer goes with it", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const task = createTask(() => sleep(3600));
+      await sleep(0);
+      task.cancel();
+      await assert.rejects(async () => await task, CancelledError);
+      await sleep(1);
+      // The cancelled hour-long timer no longer counts: the clock did not jump to it.
+      assert.equal(loop.time(), 1);
+    });
+  });
+
+  it("an Infinity sleep waits until cancelled", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const task = createTask(() => sleep(Infinity));
+      loop.callLater(5, () => task.cancel());
+      await assert.rejects(async () => await task, CancelledError);
+      assert.equal(loop.time(), 5);
+    });
+  });
+});

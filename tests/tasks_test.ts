@@ -1,0 +1,458 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  allTasks,
+  CancelledError,
+  createTask,
+  currentTask,
+  ensureFuture,
+  Future,
+  getRunningLoop,
+  sleep,
+  Task,
+} from "../mod.ts";
+import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
+
+describe("createTask()", () => {
+  it("starts the function at the next iteration, never synchronously", async () => {
+    await runVirtual(async () => {
+      const seen: string[] = [];
+      const task = createTask(
+        async (a: number, b: string) => {
+          seen.push(`body ${a}${b}`);
+          return a;
+        },
+        1,
+        "x",
+      );
+      seen.push("created");
+      assert.equal(await task, 1);
+      assert.deepEqual(seen, ["created", "body 1x"]);
+    });
+  });
+
+  it("names tasks Task-N by default, or as given", async () => {
+    await runVirtual(async () => {
+      const a = createTask(async () => {});
+      const b = createTask(async () => {});
+      const named = createTask({ name: "worker" }, async (n: number) => n, 4);
+      assert.match(a.getName(), /^Task-\d+$/);
+      assert.equal(Number(b.getName().slice(5)), Number(a.getName().slice(5)) + 1);
+      assert.equal(named.getName(), "worker");
+      named.setName(42);
+      assert.equal(named.getName(), "42");
+      assert.equal(String(named), "<Task pending name='42' coro=<<anonymous>()>>");
+      assert.equal(await named, 4);
+    });
+  });
+
+  it("wraps a promise in a task", async () => {
+    await runVirtual(async () => {
+      const task = createTask(Promise.resolve("from a promise"));
+      assert.ok(task instanceof Task);
+      assert.equal(await task, "from a promise");
+    });
+  });
+
+  it("refuses what is neither a function nor a promise", async () => {
+    await runVirtual(() => {
+      assert.throws(
+        // deno-lint-ignore no-explicit-any
+        () => createTask(123 as any),
+        { name: "TypeError", message: "a coroutine was expected, got 123" },
+      );
+    });
+  });
+
+  it("needs a running loop", () => {
+    assert.throws(() => createTask(async () => {}), { message: "no running event loop" });
+  });
+
+  it("refuses setResult and setException", async () => {
+    await runVirtual(async () => {
+      const task = createTask(async () => {});
+      assert.throws(() => task.setResult(undefined), {
+        name: "RuntimeError",
+        message: "Task does not support set_result operation",
+      });
+      assert.throws(() => task.setException(new Error()), {
+        message: "Task does not support set_exception operation",
+      });
+      await task;
+    });
+  });
+
+  it("cannot await itself", async () => {
+    await runVirtual(async () => {
+      const task: Task<void> = createTask(async () => {
+        await sleep(0);
+        await task;
+      });
+      await assert.rejects(
+        async () => await task,
+        (error: Error) =>
+          error.name === "RuntimeError" &&
+          error.message.startsWith("Task cannot await on itself: <Task"),
+      );
+    });
+  });
+});
+
+describe("task steps", () => {
+  it("interleave one step per iteration, even through nested async functions", async () => {
+    await runVirtual(async () => {
+      const seen: string[] = [];
+      async function deep(level: number): Promise<void> {
+        if (level === 0) await sleep(0);
+        else await deep(level - 1);
+      }
+      const a = createTask(async () => {
+        seen.push("a1");
+        await deep(5);
+        seen.push("a2");
+        await deep(3);
+        seen.push("a3");
+      });
+      const b = createTask(async () => {
+        seen.push("b1");
+        await sleep(0);
+        seen.push("b2");
+        await sleep(0);
+        seen.push("b3");
+      });
+      await a;
+      await b;
+      assert.deepEqual(seen, ["a1", "b1", "a2", "b2", "a3", "b3"]);
+    });
+  });
+
+  it("a step runs to its next await before the next callback", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const seen: string[] = [];
+      const task = createTask(async () => {
+        seen.push("step 1");
+        await Promise.resolve(); // microtasks stay inside the step
+        await null;
+        seen.push("still step 1");
+        await sleep(0);
+        await Promise.resolve();
+        seen.push("step 2");
+      });
+      // Runs in the iteration that resumes the task, right after the resume.
+      loop.callSoon(() => loop.callSoon(() => seen.push("callback")));
+      await task;
+      assert.deepEqual(seen, ["step 1", "still step 1", "step 2", "callback"]);
+    });
+  });
+
+  it("a step parked on a foreign promise lets the others run", async () => {
+    await runVirtual(async () => {
+      const seen: string[] = [];
+      const slow = createTask(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        seen.push("foreign done");
+      });
+      const fast = createTask(async () => {
+        for (let i = 0; i < 3; i++) await sleep(0);
+        seen.push("fast done");
+      });
+      await slow;
+      await fast;
+      assert.deepEqual(seen, ["fast done", "foreign done"]);
+    });
+  });
+});
+
+describe("Task.cancel()", () => {
+  it("throws CancelledError at the await; finally blocks with awaits run before the awaiter resumes", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const seen: string[] = [];
+      const task = createTask(async () => {
+        try {
+          await sleep(3600);
+        } catch (error) {
+          seen.push(`caught ${(error as Error).name}: ${(error as Error).message}`);
+          throw error;
+        } finally {
+          await sleep(2);
+          seen.push(`cleanup done at ${loop.time()}`);
+        }
+      });
+      await sleep(0);
+      assert.equal(task.cancel("enough"), true);
+      await assert.rejects(async () => await task, { name: "CancelledError", message: "enough" });
+      seen.push("awaiter resumed");
+      assert.equal(task.cancelled(), true);
+      assert.deepEqual(seen, [
+        "caught CancelledError: enough",
+        "cleanup done at 2",
+        "awaiter resumed",
+      ]);
+    });
+  });
+
+  it("before the first step: the body never runs", async () => {
+    await runVirtual(async () => {
+      let ran = false;
+      const task = createTask(async () => {
+        ran = true;
+      });
+      task.cancel("early");
+      await assert.rejects(async () => await task, { name: "CancelledError", message: "early" });
+      assert.equal(ran, false);
+      assert.equal(task.cancelled(), true);
+    });
+  });
+
+  it("returns false once the task is done", async () => {
+    await runVirtual(async () => {
+      const task = createTask(async () => 1);
+      await task;
+      assert.equal(task.cancel(), false);
+      assert.equal(task.cancelling(), 0);
+    });
+  });
+
+  it("a task that swallows the cancel finishes normally, cancelling() stays 1", async () => {
+    await runVirtual(async () => {
+      const task = createTask(async () => {
+        try {
+          await sleep(10);
+        } catch {
+          return "swallowed";
+        }
+        return "not cancelled";
+      });
+      await sleep(0);
+      task.cancel();
+      assert.equal(await task, "swallowed");
+      assert.equal(task.cancelled(), false);
+      assert.equal(task.cancelling(), 1);
+    });
+  });
+
+  it("the first retrieval re-raises the original CancelledError, later ones a fresh one without message", async () => {
+    await runVirtual(async () => {
+      let original: unknown;
+      const task = createTask(async () => {
+        try {
+          await sleep(10);
+        } catch (error) {
+          original = error;
+          throw error;
+        }
+      });
+      await sleep(0);
+      task.cancel("msg");
+      await sleep(0);
+      await sleep(0);
+      assert.equal(task.done(), true);
+      let first: unknown;
+      try {
+        task.result();
+      } catch (error) {
+        first = error;
+      }
+      assert.equal(first, original);
+      assert.throws(
+        () => task.result(),
+        (error: Error) => error !== original && error.message === "",
+      );
+    });
+  });
+
+  it("cancels the task it awaits", async () => {
+    await runVirtual(async () => {
+      const inner = createTask(() => sleep(100));
+      const outer = createTask(async () => await inner);
+      await sleep(0);
+      await sleep(0);
+      outer.cancel("both");
+      await assert.rejects(async () => await outer, CancelledError);
+      assert.equal(inner.cancelled(), true);
+    });
+  });
+
+  it("a cancel during a foreign await is delivered at the next library await; the signal aborts at once", async () => {
+    await runVirtual(async () => {
+      const seen: string[] = [];
+      let signal: AbortSignal | undefined;
+      const task = createTask(async () => {
+        signal = currentTask()!.signal;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        seen.push(`after foreign, aborted=${signal.aborted}`);
+        await sleep(1000);
+        seen.push("never");
+      });
+      await sleep(0);
+      task.cancel("later");
+      assert.equal(signal!.aborted, true);
+      assert.ok(signal!.reason instanceof CancelledError);
+      await assert.rejects(async () => await task, { message: "later" });
+      assert.deepEqual(seen, ["after foreign, aborted=true"]);
+    });
+  });
+
+  it("a cancel that finds the body finishing still cancels the task", async () => {
+    await runVirtual(async () => {
+      const task = createTask(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return "finished anyway";
+      });
+      await sleep(0);
+      task.cancel();
+      await assert.rejects(async () => await task, CancelledError);
+      assert.equal(task.cancelled(), true);
+    });
+  });
+
+  it("a cancel after the awaited future completed, before the wake-up, wins over the result", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const future = new Future<string>();
+      const task = createTask(async () => await future);
+      await sleep(0);
+      loop.callSoon(() => {
+        future.setResult("late");
+        task.cancel("won");
+      });
+      await assert.rejects(async () => await task, { name: "CancelledError", message: "won" });
+    });
+  });
+
+  it("ensureFuture() makes a foreign promise's await cancellable at once", async () => {
+    await runVirtual(async () => {
+      const never = new Promise<never>(() => {});
+      const task = createTask(async () => await ensureFuture(never));
+      await sleep(0);
+      task.cancel();
+      await assert.rejects(async () => await task, CancelledError);
+    });
+  });
+});
+
+describe("Task.cancelling() and uncancel()", () => {
+  it("count the pending cancel requests", async () => {
+    await runVirtual(async () => {
+      const task = createTask(async () => {
+        try {
+          await sleep(10);
+        } catch {
+          // swallowed
+        }
+        await sleep(10);
+      });
+      await sleep(0);
+      task.cancel();
+      task.cancel();
+      assert.equal(task.cancelling(), 2);
+      assert.equal(task.uncancel(), 1);
+      assert.equal(task.uncancel(), 0);
+      assert.equal(task.uncancel(), 0);
+      await sleep(0); // the task swallows the first cancel and sleeps again
+      task.cancel();
+      await assert.rejects(async () => await task, CancelledError);
+    });
+  });
+
+  it("uncancel() to zero before the first step lets the task run (Python 3.13)", async () => {
+    await runVirtual(async () => {
+      const task = createTask(async () => "ran");
+      task.cancel();
+      task.uncancel();
+      assert.equal(await task, "ran");
+    });
+  });
+
+  it("uncancel() to zero gives the task a fresh signal", async () => {
+    await runVirtual(async () => {
+      const task = createTask(() => sleep(10));
+      const first = task.signal;
+      task.cancel();
+      assert.equal(first.aborted, true);
+      task.uncancel();
+      assert.equal(task.signal.aborted, false);
+      task.cancel();
+      await assert.rejects(async () => await task, CancelledError);
+    });
+  });
+});
+
+describe("currentTask() and allTasks()", () => {
+  it("currentTask() is the running task, and null in a plain callback", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const main = currentTask();
+      assert.ok(main instanceof Task);
+      const inner: Task<boolean> = createTask(async () => currentTask() === inner);
+      assert.equal(await inner, true);
+      const fromCallback = new Future<unknown>();
+      loop.callSoon(() => fromCallback.setResult(currentTask()));
+      assert.equal(await fromCallback, null);
+      assert.equal(currentTask(), main);
+    });
+  });
+
+  it("allTasks() holds the tasks not done yet", async () => {
+    await runVirtual(async () => {
+      const main = currentTask()!;
+      const sleeper = createTask(() => sleep(10));
+      const quick = createTask(async () => {});
+      await quick;
+      assert.deepEqual(allTasks(), new Set([main, sleeper]));
+      sleeper.cancel();
+      await assert.rejects(async () => await sleeper);
+      assert.deepEqual(allTasks(), new Set([main]));
+    });
+  });
+
+  it("allTasks(loop) and currentTask(loop) work on a loop that is not running", () => {
+    const loop = virtualLoop();
+    const task = loop.createTask(async () => {});
+    assert.deepEqual(allTasks(loop), new Set([task]));
+    assert.equal(currentTask(loop), null);
+    assert.throws(() => allTasks(), { message: "no running event loop" });
+    assert.throws(() => currentTask(), { message: "no running event loop" });
+  });
+});
+
+describe("Task exception never retrieved", () => {
+  it("is reported once, through the handler, when the loop closes", async () => {
+    const loop = virtualLoop();
+    const reports = captureReports(loop);
+    const error = new Error("oops");
+    async function bad(): Promise<never> {
+      throw error;
+    }
+    const task = loop.createTask(bad);
+    await loop.runUntilComplete(() => sleep(1));
+    loop.close();
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0].message, "Task exception was never retrieved");
+    assert.equal(reports[0].exception, error);
+    assert.equal(reports[0].future, task);
+    assert.match(
+      String(task),
+      /^<Task finished name='Task-\d+' coro=<bad\(\)> exception=Error\('oops'\)>$/,
+    );
+  });
+
+  it("is not reported for an awaited or cancelled task", async () => {
+    const loop = virtualLoop();
+    const reports = captureReports(loop);
+    await loop.runUntilComplete(async () => {
+      const awaited = createTask(async () => {
+        throw new Error("seen");
+      });
+      await assert.rejects(async () => await awaited);
+      const cancelled = createTask(() => sleep(5));
+      await sleep(0);
+      cancelled.cancel();
+      await sleep(0);
+    });
+    loop.close();
+    assert.deepEqual(reports, []);
+  });
+});
