@@ -106,3 +106,10 @@ export class UnshippableFunctionError extends NamedError {}
  * times in a row). Python: `concurrent.futures.BrokenExecutor`.
  */
 export class BrokenExecutorError extends RuntimeError {}
+
+/**
+ * The user pressed Ctrl-C: `run()` raises it when the first SIGINT cancelled
+ * the main task and the main task did not handle the cancellation, and at
+ * once on a second SIGINT. Python: `KeyboardInterrupt`.
+ */
+export class KeyboardInterrupt extends NamedError {}

@@ -35,6 +35,12 @@ import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
 import { runOutsideTasks } from "./_current_task.ts";
 import { type CoroutineArgs, parseTaskArguments, Task } from "./tasks.ts";
 import { TimerHeap } from "./_timer_heap.ts";
+import {
+  addLoopSignalHandler,
+  removeAllLoopSignalHandlers,
+  removeLoopSignalHandler,
+  type SignalName,
+} from "./signals.ts";
 import type { AnyFunction, Executor, ExecutorJob, ModuleFunction } from "./executor/types.ts";
 import { WorkerPoolExecutor } from "./executor/pool.ts";
 
@@ -216,6 +222,7 @@ export class EventLoop {
     if (this.#running) throw new RuntimeError("Cannot close a running event loop");
     if (this.#closed) return;
     this.#closed = true;
+    removeAllLoopSignalHandlers(this);
     this.#ready = [];
     this.#timers.clear();
     for (const task of this._tasks) {
@@ -400,6 +407,52 @@ export class EventLoop {
   }
 
   // -- signals -------------------------------------------------------------
+
+  /**
+   * Run `callback(...args)` in the loop (through `callSoon`) each time the
+   * process receives `sig`. It replaces the loop's earlier handler of `sig`
+   * and any other asyncio-ts handler of it (one per signal per process, as
+   * in Python); `close()` removes it. Python: `loop.add_signal_handler`.
+   *
+   * @param sig A signal name: `"SIGINT"`, `"SIGTERM"`, ...
+   * @throws {TypeError} `coroutines cannot be used with addSignalHandler()`
+   * for an async function; a non-function `callback`.
+   * @throws {RangeError} `invalid signal X`.
+   * @throws {RuntimeError} `sig SIGKILL cannot be caught`; `Event loop is closed`.
+   *
+   * @example Stop on Ctrl-C or SIGTERM
+   * ```ts
+   * import { getRunningLoop, run, sleep } from "./mod.ts";
+   * await run(async () => {
+   *   const loop = getRunningLoop();
+   *   const stop = loop.createFuture<string>();
+   *   for (const sig of ["SIGINT", "SIGTERM"] as const) {
+   *     loop.addSignalHandler(sig, () => stop.done() || stop.setResult(sig));
+   *   }
+   *   await Promise.race([stop, sleep(0.01)]); // a real program awaits `stop`
+   *   loop.removeSignalHandler("SIGINT");
+   *   loop.removeSignalHandler("SIGTERM");
+   * });
+   * ```
+   */
+  addSignalHandler<A extends unknown[]>(
+    sig: SignalName,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): void {
+    this.#checkClosed();
+    addLoopSignalHandler(this, sig, callback, args);
+  }
+
+  /**
+   * Remove this loop's handler of `sig`; returns whether there was one.
+   * Python: `loop.remove_signal_handler`.
+   *
+   * @throws {RangeError} `invalid signal X`.
+   */
+  removeSignalHandler(sig: SignalName): boolean {
+    return removeLoopSignalHandler(this, sig);
+  }
 
   // -- errors --------------------------------------------------------------
 

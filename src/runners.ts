@@ -11,7 +11,12 @@ import { gather } from "./gather.ts";
 import { EventLoop } from "./loop.ts";
 import { reprValue } from "./_repr.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
-import { foreignListenerCount, getSignalHandler, setSignalHandler, type SignalHandler } from "./signals.ts";
+import {
+  foreignListenerCount,
+  getSignalHandler,
+  setSignalHandler,
+  type SignalHandler,
+} from "./signals.ts";
 import { allTasks, isThenable, type Task } from "./tasks.ts";
 
 /** What `run` and `Runner.run` accept as the main coroutine. */
