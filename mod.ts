@@ -47,3 +47,27 @@ export {
   type ResultOf,
 } from "./src/gather.ts";
 export { type MainCoroutine, run, Runner, type RunnerOptions } from "./src/runners.ts";
+export {
+  Timeout,
+  timeout,
+  timeoutAt,
+  type TimeoutBody,
+  type TimeoutState,
+} from "./src/timeouts.ts";
+export {
+  ALL_COMPLETED,
+  AsCompleted,
+  asCompleted,
+  type AsCompletedOptions,
+  type Awaitable,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  type ReturnWhen,
+  wait,
+  waitFor,
+  type WaitOptions,
+} from "./src/wait.ts";
+export { shield } from "./src/shield.ts";
+export { TaskGroup, taskGroup, type TaskGroupBody } from "./src/taskgroups.ts";
+export { withSignal } from "./src/abort.ts";
+export { type SignalName } from "./src/signals.ts";

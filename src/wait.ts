@@ -1,0 +1,413 @@
+/**
+ * `wait`, `waitFor` and `asCompleted`: waiting for several awaitables, or
+ * for one with a deadline.
+ *
+ * Design notes.
+ * - `wait` resolves with a `[done, pending]` tuple of Sets, as Python's
+ *   `done, pending = await asyncio.wait(...)` reads; it never cancels and
+ *   never raises TimeoutError.
+ * - `waitFor(aw, t)` is `timeout(t, () => aw)` (Python 3.12+): a function
+ *   argument runs in the calling task, not in a new one, so it shares the
+ *   caller's cancellation and context. Rejected: starting it as a Task
+ *   (Python 3.11), which costs a task and hides `currentTask()`.
+ * - `asCompleted` is both iterables of Python 3.13: plain iteration yields
+ *   Futures resolving in completion order; `for await` yields the original
+ *   Futures and Tasks as they finish.
+ *
+ * @module
+ */
+
+import { CancelledError, TimeoutError } from "./errors.ts";
+import { Future } from "./futures.ts";
+import type { Handle } from "./handles.ts";
+import { ensureFuture } from "./ensure_future.ts";
+import { getEventLoop } from "./events.ts";
+import { checkSeconds, type EventLoop } from "./loop.ts";
+import { reprValue } from "./_repr.ts";
+import { requireRunningLoop } from "./_running_loop.ts";
+import { type CoroutineFunction, isThenable } from "./tasks.ts";
+import { timeout as timeoutBlock } from "./timeouts.ts";
+
+/** `wait` returns when any awaitable finishes or is cancelled. */
+export const FIRST_COMPLETED = "FIRST_COMPLETED";
+/** `wait` returns when any awaitable fails (or when all are done). */
+export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
+/** `wait` returns when all awaitables are done. */
+export const ALL_COMPLETED = "ALL_COMPLETED";
+
+/** When `wait` returns: one of `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`. */
+export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
+
+/** Options for `wait`. */
+export interface WaitOptions {
+  /**
+   * Seconds to wait at most; then `wait` returns what is done so far.
+   * @default null (no limit)
+   */
+  timeout?: number | null;
+  /**
+   * When to return.
+   * @default ALL_COMPLETED
+   */
+  returnWhen?: ReturnWhen;
+}
+
+/** Anything `waitFor`, `withSignal` and `asCompleted` accept: a Future, a promise, or an async function. */
+export type Awaitable<T> = Future<T> | PromiseLike<T> | CoroutineFunction<T>;
+
+/**
+ * Wait for the Futures and Tasks in `aws` and resolve with `[done,
+ * pending]`, two Sets. Nothing is cancelled, and a timeout is not an error:
+ * what is not done is in `pending`. Python: `asyncio.wait`.
+ *
+ * Even when everything is already done it yields to the loop once, as
+ * asyncio does.
+ *
+ * @param aws Futures or Tasks (start functions with `createTask` first).
+ * @throws {TypeError} (on await) `expect a list of futures, not Task` for a
+ * single Future or a function; `Passing coroutines is forbidden, use tasks
+ * explicitly.` for a function in the list; a promise in the list.
+ * @throws {RangeError} (on await) `Set of Tasks/Futures is empty.`,
+ * `Invalid returnWhen value: X`.
+ *
+ * @example The first of several to finish
+ * ```ts
+ * import { createTask, FIRST_COMPLETED, run, sleep, wait } from "./mod.ts";
+ * await run(async () => {
+ *   const fast = createTask(() => sleep(0.01, "fast"));
+ *   const slow = createTask(() => sleep(10, "slow"));
+ *   const [done, pending] = await wait([fast, slow], { returnWhen: FIRST_COMPLETED });
+ *   console.log(done.has(fast), pending.has(slow)); // true true
+ *   slow.cancel();
+ * });
+ * ```
+ */
+export async function wait<F extends Future<unknown>>(
+  aws: Iterable<F>,
+  options: WaitOptions = {},
+): Promise<[done: Set<F>, pending: Set<F>]> {
+  if (aws instanceof Future || typeof aws === "function" || !isIterable(aws)) {
+    throw new TypeError(`expect a list of futures, not ${typeName(aws)}`);
+  }
+  const futures = new Set(aws);
+  if (futures.size === 0) throw new RangeError("Set of Tasks/Futures is empty.");
+  const { timeout = null, returnWhen = ALL_COMPLETED } = options;
+  if (
+    returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION &&
+    returnWhen !== ALL_COMPLETED
+  ) {
+    throw new RangeError(`Invalid returnWhen value: ${String(returnWhen)}`);
+  }
+  for (const future of futures) {
+    if (typeof future === "function") {
+      throw new TypeError("Passing coroutines is forbidden, use tasks explicitly.");
+    }
+    if (!(future instanceof Future)) {
+      throw new TypeError(
+        `Cannot wait for ${reprValue(future)}: expected a Future or Task ` +
+          "(wrap a promise with ensureFuture())",
+      );
+    }
+  }
+  if (timeout !== null) checkSeconds(timeout, "timeout");
+  const loop = requireRunningLoop();
+
+  const waiter = loop.createFuture<void>();
+  const release = () => {
+    if (!waiter.done()) waiter.setResult(undefined);
+  };
+  const timer = timeout === null ? null : loop.callLater(timeout, release);
+  let left = futures.size;
+  const onCompletion = (future: Future<unknown>) => {
+    left--;
+    if (
+      left <= 0 || returnWhen === FIRST_COMPLETED ||
+      (returnWhen === FIRST_EXCEPTION && !future.cancelled() && future.exception() !== null)
+    ) {
+      timer?.cancel();
+      release();
+    }
+  };
+  for (const future of futures) future.addDoneCallback(onCompletion);
+  try {
+    await waiter;
+  } finally {
+    // Cancelled or not, leave nothing behind on the futures.
+    timer?.cancel();
+    for (const future of futures) future.removeDoneCallback(onCompletion);
+  }
+  const done = new Set<F>();
+  const pending = new Set<F>();
+  for (const future of futures) (future.done() ? done : pending).add(future);
+  return [done, pending];
+}
+
+/**
+ * Await `aw` for at most `timeout` seconds: past that, `aw` is cancelled,
+ * its cancellation awaited, and `TimeoutError` raised (its `cause` is the
+ * CancelledError). Python: `asyncio.wait_for` (3.12+).
+ *
+ * - A function runs in the calling task (as `await timeout(t, aw)` would);
+ *   a Future or Task is awaited, and cancelled on timeout; a promise is
+ *   wrapped, and only the wait for it is cancelled.
+ * - `timeout` null or undefined: a plain await.
+ * - `timeout <= 0`: a done Future gives its result; otherwise `aw` is
+ *   cancelled (a function is never called) and `TimeoutError` raised.
+ * - If `aw` swallows the cancellation and returns a value, that value is
+ *   returned. Cancelling the caller cancels `aw`.
+ *
+ * Call it from inside a task (`loop.runUntilComplete(() => waitFor(...))`).
+ *
+ * @throws {TimeoutError} when the time runs out.
+ * @throws {TypeError} if `timeout` is not a number.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, waitFor, TimeoutError } from "./mod.ts";
+ * await run(async () => {
+ *   console.log(await waitFor(sleep(0.01, "quick"), 1)); // quick
+ *   try {
+ *     await waitFor(() => sleep(3600), 0.01);
+ *   } catch (e) {
+ *     console.log(e instanceof TimeoutError); // true
+ *   }
+ * });
+ * ```
+ */
+export async function waitFor<T>(
+  aw: Awaitable<T>,
+  timeout: number | null | undefined,
+): Promise<T> {
+  if (timeout !== null && timeout !== undefined) {
+    checkSeconds(timeout, "timeout");
+    if (timeout <= 0) return await expireAtOnce(aw);
+  }
+  if (typeof aw === "function") return await timeoutBlock(timeout ?? null, () => aw());
+  const future = toFuture(aw);
+  return await timeoutBlock(timeout ?? null, () => future);
+}
+
+async function expireAtOnce<T>(aw: Awaitable<T>): Promise<T> {
+  if (typeof aw === "function") {
+    // asyncio would wrap the coroutine in a task and cancel it before its
+    // first step: the function never runs.
+    throw new TimeoutError("", { cause: new CancelledError() });
+  }
+  const future = toFuture(aw);
+  if (future.done()) return future.result();
+  await cancelAndWait(future);
+  try {
+    return future.result();
+  } catch (error) {
+    if (error instanceof CancelledError) throw new TimeoutError("", { cause: error });
+    throw error;
+  }
+}
+
+/** Cancel `future` and wait until it is really done (a task's cleanup ran). */
+async function cancelAndWait(future: Future<unknown>): Promise<void> {
+  const waiter = future.getLoop().createFuture<void>();
+  const release = () => {
+    if (!waiter.done()) waiter.setResult(undefined);
+  };
+  future.addDoneCallback(release);
+  try {
+    future.cancel();
+    await waiter;
+  } finally {
+    future.removeDoneCallback(release);
+  }
+}
+
+function toFuture<T>(aw: Future<T> | PromiseLike<T>): Future<T> {
+  if (aw instanceof Future) return aw;
+  if (isThenable(aw)) return ensureFuture(aw, { loop: requireRunningLoop() });
+  throw new TypeError(
+    `An asyncio.Future, a coroutine or an awaitable is required, got ${reprValue(aw)}`,
+  );
+}
+
+/** Options for `asCompleted`. */
+export interface AsCompletedOptions {
+  /**
+   * Seconds after which the remaining awaits raise `TimeoutError`.
+   * @default null (no limit)
+   */
+  timeout?: number | null;
+}
+
+/**
+ * What `asCompleted` returns: iterate it plainly for Futures of the results
+ * in completion order, or with `for await` for the original Futures and
+ * Tasks as they finish.
+ */
+export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future<T>> {
+  // Invariants: #todo holds the futures not done yet (emptied by the
+  // timeout). #finished is the FIFO of futures done but not yet handed out,
+  // with null standing for "the time ran out"; #left counts the hand-outs
+  // still owed (one per future, plain or async).
+  readonly #loop: EventLoop;
+  readonly #todo: Set<Future<T>>;
+  readonly #finished: (Future<T> | null)[] = [];
+  /** Plain iteration's Futures still waiting for a completion, oldest first. */
+  readonly #slots: Future<T>[] = [];
+  /** Wake-ups of `for await` consumers waiting for a completion, oldest first. */
+  readonly #getters: Future<void>[] = [];
+  #timer: Handle | null = null;
+  #left: number;
+
+  /** @internal Use `asCompleted()`. */
+  constructor(futures: Set<Future<T>>, timeout: number | null, loop: EventLoop) {
+    this.#loop = loop;
+    this.#todo = futures;
+    this.#left = futures.size;
+    for (const future of futures) future.addDoneCallback(this.#onCompletion);
+    if (futures.size > 0 && timeout !== null) {
+      this.#timer = loop.callLater(timeout, this.#onTimeout);
+    }
+  }
+
+  /** Futures of the results, in the order the awaitables finish. */
+  *[Symbol.iterator](): Iterator<Future<T>> {
+    while (this.#left > 0) {
+      this.#left--;
+      const slot = this.#loop.createFuture<T>();
+      const next = this.#finished.shift();
+      if (next === undefined) this.#slots.push(slot);
+      else settleSlot(slot, next);
+      yield slot;
+    }
+  }
+
+  /** The original Futures and Tasks, as they finish. */
+  [Symbol.asyncIterator](): AsyncIterator<Future<T>> {
+    // Not an async generator: `yield` in one would await the Future and
+    // hand out its result instead of the Future itself.
+    return { next: () => this.#next() };
+  }
+
+  async #next(): Promise<IteratorResult<Future<T>>> {
+    if (this.#left <= 0) return { done: true, value: undefined };
+    this.#left--;
+    // Boxed: an async function returning a Future would adopt its outcome.
+    const [next] = await this.#take();
+    if (next === null) throw new TimeoutError();
+    return { done: false, value: next };
+  }
+
+  async #take(): Promise<[Future<T> | null]> {
+    while (this.#finished.length === 0) {
+      const getter = this.#loop.createFuture<void>();
+      this.#getters.push(getter);
+      try {
+        await getter;
+      } catch (error) {
+        const at = this.#getters.indexOf(getter);
+        if (at >= 0) this.#getters.splice(at, 1);
+        // A wake-up this cancelled consumer received goes to the next one.
+        else if (this.#finished.length > 0) this.#wakeGetter();
+        throw error;
+      }
+    }
+    return [this.#finished.shift()!];
+  }
+
+  #put(item: Future<T> | null): void {
+    while (this.#slots.length > 0) {
+      const slot = this.#slots.shift()!;
+      // A cancelled slot passes its completion on, as a cancelled getter would.
+      if (!slot.done()) {
+        settleSlot(slot, item);
+        return;
+      }
+    }
+    this.#finished.push(item);
+    this.#wakeGetter();
+  }
+
+  #wakeGetter(): void {
+    while (this.#getters.length > 0) {
+      const getter = this.#getters.shift()!;
+      if (!getter.done()) {
+        getter.setResult(undefined);
+        return;
+      }
+    }
+  }
+
+  readonly #onCompletion = (future: Future<T>): void => {
+    if (!this.#todo.delete(future)) return; // The timeout came first.
+    this.#put(future);
+    if (this.#todo.size === 0) this.#timer?.cancel();
+  };
+
+  readonly #onTimeout = (): void => {
+    for (const future of this.#todo) {
+      future.removeDoneCallback(this.#onCompletion);
+      this.#put(null);
+    }
+    this.#todo.clear();
+  };
+}
+
+function settleSlot<T>(slot: Future<T>, finished: Future<T> | null): void {
+  if (finished === null) slot.setException(new TimeoutError());
+  else if (finished.cancelled()) slot.setException(finished._makeCancelledError());
+  else {
+    const error = finished.exception();
+    if (error !== null) slot.setException(error);
+    else slot.setResult(finished.result());
+  }
+}
+
+/**
+ * Iterate over `aws` in the order they finish. Python: `asyncio.as_completed`
+ * (3.13, both forms). Functions are started as Tasks, promises wrapped; an
+ * awaitable given twice counts once.
+ *
+ * - `for (const next of asCompleted(aws)) await next` gives the results
+ *   (or throws the errors) earliest first.
+ * - `for await (const task of asCompleted(aws))` gives the original Futures
+ *   and Tasks, earliest first.
+ *
+ * With `timeout`, every await after the deadline throws `TimeoutError`; the
+ * awaitables are not cancelled.
+ *
+ * @throws {TypeError} `expects an iterable of awaitables, not Task` for a
+ * single Future or a function.
+ *
+ * @example Results as they come
+ * ```ts
+ * import { asCompleted, run, sleep } from "./mod.ts";
+ * await run(async () => {
+ *   const jobs = [sleep(0.03, "c"), sleep(0.01, "a"), sleep(0.02, "b")];
+ *   for (const next of asCompleted(jobs)) console.log(await next); // a, b, c
+ * });
+ * ```
+ */
+export function asCompleted<T>(
+  aws: Iterable<Awaitable<T>>,
+  options: AsCompletedOptions = {},
+): AsCompleted<T> {
+  if (aws instanceof Future || typeof aws === "function" || !isIterable(aws)) {
+    throw new TypeError(`expects an iterable of awaitables, not ${typeName(aws)}`);
+  }
+  const { timeout = null } = options;
+  if (timeout !== null) checkSeconds(timeout, "timeout");
+  const loop = getEventLoop();
+  const futures = new Set<Future<T>>();
+  for (const aw of new Set(aws)) futures.add(ensureFuture(aw, { loop }));
+  return new AsCompleted(futures, timeout, loop);
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "function") return "function";
+  if (typeof value === "object") return value.constructor?.name ?? "Object";
+  return typeof value;
+}
