@@ -1,0 +1,190 @@
+// Cancelling jobs: queued, running (jobSignal), with termination, timeouts, signals.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CancelledError, TimeoutError } from "../src/errors.ts";
+import { moduleFunction, withOptions } from "../src/executor/functions.ts";
+import { WorkerPoolExecutor } from "../src/executor/pool.ts";
+import { jobSignal } from "../src/executor/worker_api.ts";
+import { fixture, runScript } from "./fixtures/run_script.ts";
+
+/** Blocks its Worker until `gate[0]` is set; at least 2 ms, so it is never pipelined. */
+const waitAtGate = (gate: Int32Array) => {
+  const start = performance.now();
+  Atomics.wait(gate, 0, 0);
+  while (performance.now() - start < 2) { /* long enough not to be pipelined */ }
+  return "released";
+};
+
+/** Sets `cells[1]` once the job starts, then spins forever (never looks at its signal). */
+const spinForever = (cells: Int32Array) => {
+  Atomics.store(cells, 1, 1);
+  for (;;) { /* spin */ }
+};
+
+/**
+ * Sets `cells[1]` once started, waits for its job's signal, then records the
+ * abort reason in `cells[0]` (1 = a CancelledError).
+ */
+const waitForAbort = (cells: Int32Array) => {
+  Atomics.store(cells, 1, 1);
+  const signal = jobSignal();
+  return new Promise<string>((resolve) => {
+    const record = () => {
+      Atomics.store(cells, 0, signal.reason?.name === "CancelledError" ? 1 : 2);
+      resolve("saw the abort");
+    };
+    if (signal.aborted) record();
+    else signal.addEventListener("abort", record);
+  });
+};
+
+function cells(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(8));
+}
+
+function open(gate: Int32Array): void {
+  Atomics.store(gate, 0, 1);
+  Atomics.notify(gate, 0);
+}
+
+/** Poll `done()` every few ms (waiting for a Worker, not measuring time). */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe("ExecutorJob.cancel", () => {
+  it("removes a queued job: it never runs", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const gate = cells();
+    const ran = cells();
+    const blocker = pool.submit(waitAtGate, gate);
+    const queued = pool.submit((c: Int32Array) => {
+      Atomics.store(c, 0, 1);
+    }, ran);
+    assert.equal(pool.queueSize, 1);
+    assert.equal(queued.cancel(), true);
+    assert.equal(pool.queueSize, 0);
+    await assert.rejects(Promise.resolve(queued), CancelledError);
+    open(gate);
+    assert.equal(await blocker, "released");
+    await pool.shutdown();
+    assert.equal(Atomics.load(ran, 0), 0, "the cancelled job did not run");
+  });
+
+  it("aborts a running job's jobSignal() with a CancelledError reason", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const seen = cells();
+    const job = pool.submit(waitForAbort, seen);
+    await until(() => Atomics.load(seen, 1) === 1);
+    assert.equal(job.cancel(), true);
+    await assert.rejects(Promise.resolve(job), CancelledError);
+    // shutdown waits for the job to end, which it does only once aborted.
+    await pool.shutdown();
+    assert.equal(Atomics.load(seen, 0), 1);
+  });
+
+  it("aborts the signal of a module function that imported jobSignal()", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const waitForCancel = moduleFunction<
+      typeof import("./fixtures/waits_for_cancel.ts"),
+      "waitForCancel"
+    >(fixture("waits_for_cancel"), "waitForCancel");
+    const job = pool.submit(waitForCancel);
+    const probe = pool.submit(() => "queued behind it");
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    job.cancel();
+    // The Worker runs jobs in order: the probe answers only after the module function ended.
+    assert.equal(await probe, "queued behind it");
+    await pool.shutdown();
+  });
+
+  it("returns false once the job has settled", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const job = pool.submit(() => 1);
+    assert.equal(await job, 1);
+    assert.equal(job.cancel(), false);
+    const cancelled = pool.submit(() => 2);
+    assert.equal(cancelled.cancel(), true);
+    assert.equal(cancelled.cancel(), false);
+    await assert.rejects(Promise.resolve(cancelled), { name: "CancelledError" });
+  });
+
+  it("with terminate, stops a spinning job and replaces its Worker", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const state = cells();
+    const spin = pool.submit(withOptions(spinForever, { terminate: true }), state);
+    const next = pool.submit(() => "next job ran");
+    await until(() => Atomics.load(state, 1) === 1);
+    assert.equal(spin.cancel(), true);
+    await assert.rejects(Promise.resolve(spin), CancelledError);
+    assert.equal(await next, "next job ran", "the job queued behind it runs on a new Worker");
+    assert.equal(pool.workerCount, 1);
+  });
+
+  it("with terminate, still lets the process exit by itself", async () => {
+    const result = await runScript("spin_terminated_exits");
+    assert.equal(result.timedOut, false, "the process did not exit by itself");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /spin CancelledError\nnext answered\n/);
+  });
+
+  it("drops a pipelined job that has not started; the others finish", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const id = (x: number) => x;
+    await pool.submit(id, 0); // measured short: the next jobs go in one batch
+    const jobs = Array.from({ length: 20 }, (_, i) => pool.submit(id, i));
+    assert.equal(jobs[15].cancel(), true);
+    const settled = await Promise.allSettled(jobs.map((job) => Promise.resolve(job)));
+    settled.forEach((result, i) => {
+      if (i === 15) assert.equal(result.status, "rejected");
+      else assert.deepEqual(result, { status: "fulfilled", value: i });
+    });
+    assert.equal(await pool.submit(id, 99), 99);
+  });
+});
+
+describe("job options: timeout and signal", () => {
+  it("timeout rejects with TimeoutError and aborts the job's signal", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const seen = cells();
+    const job = pool.submit(withOptions(waitForAbort, { timeout: 0.05 }), seen);
+    await assert.rejects(Promise.resolve(job), (error: Error) => {
+      assert.ok(error instanceof TimeoutError);
+      assert.match(error.message, /did not finish within 0\.05 s/);
+      return true;
+    });
+    await pool.shutdown();
+    assert.equal(Atomics.load(seen, 0), 1);
+  });
+
+  it("timeout with terminate stops a spinning job", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const job = pool.submit(withOptions(spinForever, { timeout: 0.05, terminate: true }), cells());
+    await assert.rejects(Promise.resolve(job), TimeoutError);
+    assert.equal(await pool.submit(() => "answers"), "answers");
+  });
+
+  it("a job that finishes in time is not affected by its timeout", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    assert.equal(await pool.submit(withOptions(() => "fast", { timeout: 30 })), "fast");
+  });
+
+  it("an AbortSignal cancels the job when aborted", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const controller = new AbortController();
+    const seen = cells();
+    const job = pool.submit(withOptions(waitForAbort, { signal: controller.signal }), seen);
+    await until(() => Atomics.load(seen, 1) === 1);
+    controller.abort();
+    await assert.rejects(Promise.resolve(job), CancelledError);
+    await pool.shutdown();
+    assert.equal(Atomics.load(seen, 0), 1);
+  });
+
+  it("an AbortSignal already aborted rejects the job without running it", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const job = pool.submit(withOptions(() => "ran", { signal: AbortSignal.abort() }));
+    await assert.rejects(Promise.resolve(job), CancelledError);
+    assert.equal(pool.workerCount, 0, "no Worker was started for it");
+  });
+});

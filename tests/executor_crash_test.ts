@@ -1,0 +1,143 @@
+// Crash recovery: a Worker that dies fails only its own job; start-up failures stop.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { BrokenExecutorError, WorkerCrashedError } from "../src/errors.ts";
+import { moduleFunction } from "../src/executor/functions.ts";
+import { MAX_STARTUP_FAILURES, WorkerPoolExecutor } from "../src/executor/pool.ts";
+import { fixture } from "./fixtures/run_script.ts";
+
+const isDeno = "Deno" in globalThis;
+
+/** Throws outside the job (from a timer), so the error is uncaught in the Worker. */
+const throwOutsideTheJob = () => {
+  setTimeout(() => {
+    throw new TypeError("thrown at the Worker's top level");
+  }, 0);
+  return new Promise(() => {}); // the job itself never settles
+};
+
+describe("a crashing Worker", () => {
+  it("fails its job with WorkerCrashedError on an uncaught error; the pool replaces it", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    await assert.rejects(Promise.resolve(pool.submit(throwOutsideTheJob)), (error: Error) => {
+      assert.ok(error instanceof WorkerCrashedError);
+      assert.match(error.message, /^The Worker running throwOutsideTheJob\(\) died: /);
+      assert.match(error.message, /thrown at the Worker's top level/);
+      return true;
+    });
+    assert.equal(await pool.submit(() => "replaced"), "replaced");
+  });
+
+  it("fails its job when the job calls process.exit()", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const job = pool.submit(() => {
+      (globalThis as unknown as { process: { exit(code: number): never } }).process.exit(3);
+    });
+    await assert.rejects(Promise.resolve(job), {
+      name: "WorkerCrashedError",
+      message: /exit code 3|exited with code 3/,
+    });
+    assert.equal(await pool.submit(() => "replaced"), "replaced");
+  });
+
+  it("fails its job when the job calls Deno.exit()", { skip: !isDeno && "Deno only" }, async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const job = pool.submit(() => {
+      (globalThis as unknown as { Deno: { exit(code: number): never } }).Deno.exit(4);
+    });
+    await assert.rejects(Promise.resolve(job), { name: "WorkerCrashedError", message: /code 4/ });
+    assert.equal(await pool.submit(() => "replaced"), "replaced");
+  });
+
+  it("fails its job when the job calls close()", { skip: !isDeno && "Deno only" }, async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const job = pool.submit(() => {
+      (globalThis as unknown as { close(): void }).close();
+      return new Promise(() => {});
+    });
+    await assert.rejects(Promise.resolve(job), WorkerCrashedError);
+    assert.equal(await pool.submit(() => "replaced"), "replaced");
+  });
+
+  it(
+    "fails its job when the Worker runs out of memory (resourceLimits)",
+    { skip: isDeno && "Deno 2.9.6 does not enforce resourceLimits (see backend.ts)" },
+    async () => {
+      await using pool = new WorkerPoolExecutor({
+        maxWorkers: 1,
+        resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+      });
+      const job = pool.submit(() => {
+        const hoard: unknown[] = [];
+        for (let i = 0;; i++) hoard.push({ i, text: `item ${i}` });
+      });
+      await assert.rejects(Promise.resolve(job), (error: Error) => {
+        assert.ok(error instanceof WorkerCrashedError);
+        assert.match(error.message, /memory/i);
+        return true;
+      });
+      assert.equal(await pool.submit(() => "replaced"), "replaced");
+    },
+  );
+
+  it("fails only the running job: the jobs queued behind it still run", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const crash = pool.submit(throwOutsideTheJob);
+    const after = [1, 2, 3].map((n) => pool.submit((x: number) => x * 10, n));
+    await assert.rejects(Promise.resolve(crash), WorkerCrashedError);
+    assert.deepEqual(await Promise.all(after), [10, 20, 30]);
+  });
+});
+
+describe("Worker start-up", () => {
+  it("runs the initializer with initargs before the first job", async () => {
+    await using pool = new WorkerPoolExecutor({
+      maxWorkers: 1,
+      initializer: (greeting: string) => {
+        (globalThis as { greeting?: string }).greeting = greeting;
+      },
+      initargs: ["hello"],
+    });
+    assert.equal(await pool.submit(() => (globalThis as { greeting?: string }).greeting), "hello");
+  });
+
+  it("stops respawning after repeated failures, with BrokenExecutorError", async () => {
+    const starts = new Int32Array(new SharedArrayBuffer(4));
+    const pool = new WorkerPoolExecutor({
+      maxWorkers: 1,
+      initializer: (counter: Int32Array) => {
+        Atomics.add(counter, 0, 1);
+        throw new Error("no database");
+      },
+      initargs: [starts],
+    });
+    const job = pool.submit(() => "never runs");
+    await assert.rejects(Promise.resolve(job), (error: Error) => {
+      assert.ok(error instanceof BrokenExecutorError);
+      assert.match(error.message, /3 start-up failures in a row/);
+      assert.match(error.message, /no database/);
+      return true;
+    });
+    assert.equal(Atomics.load(starts, 0), MAX_STARTUP_FAILURES, "tried 3 times, then stopped");
+    assert.equal(pool.workerCount, 0, "no Worker left, none starting");
+    assert.throws(() => pool.submit(() => 1), BrokenExecutorError);
+    await pool.shutdown();
+    assert.equal(Atomics.load(starts, 0), MAX_STARTUP_FAILURES);
+  });
+
+  it("breaks the pool when the initializer's module fails to load", async () => {
+    const pool = new WorkerPoolExecutor({
+      maxWorkers: 2,
+      initializer: moduleFunction<typeof import("./fixtures/throws_on_import.ts"), "unreachable">(
+        fixture("throws_on_import"),
+        "unreachable",
+      ),
+    });
+    const jobs = [1, 2, 3].map((n) => pool.submit((x: number) => x, n));
+    for (const job of jobs) {
+      await assert.rejects(Promise.resolve(job), { name: "BrokenExecutorError", message: /failed to load/ });
+    }
+    await pool.shutdown();
+    assert.equal(pool.workerCount, 0);
+  });
+});
