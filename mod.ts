@@ -71,3 +71,21 @@ export { shield } from "./src/shield.ts";
 export { TaskGroup, taskGroup, type TaskGroupBody } from "./src/taskgroups.ts";
 export { withSignal } from "./src/abort.ts";
 export { type SignalName } from "./src/signals.ts";
+export {
+  BoundedSemaphore,
+  Condition,
+  Event,
+  type EventState,
+  Lock,
+  type LockState,
+  Releaser,
+  Semaphore,
+} from "./src/locks.ts";
+export { Barrier, type BarrierState } from "./src/barrier.ts";
+export {
+  LifoQueue,
+  PriorityQueue,
+  type PriorityQueueOptions,
+  Queue,
+  type QueueState,
+} from "./src/queues.ts";

@@ -1,0 +1,219 @@
+/**
+ * `Barrier`: tasks wait until a set number of them have arrived, then all go
+ * on together. Python: `asyncio.Barrier` (3.11+).
+ *
+ * Design note. The barrier is a state machine driven through a `Condition`,
+ * as in asyncio, so that its orderings are asyncio's: the last task to arrive
+ * returns first, then the others in arrival order (each takes the
+ * condition's lock in turn); tasks arriving while the barrier drains wait for
+ * the next cycle. `abort()` and `reset()` take the condition's lock too,
+ * which is why they are async.
+ *
+ * `async with barrier as index` is `barrier.with((index) => ...)`, the name
+ * the locks use (see `locks.ts`). There is no `hold()`: leaving an
+ * `async with barrier` block does nothing, so `const index = await
+ * barrier.wait()` already is the exact form.
+ *
+ * @module
+ */
+
+import { BrokenBarrierError } from "./errors.ts";
+import { Condition } from "./locks.ts";
+import { LoopBound } from "./_loop_bound.ts";
+import { reprValue } from "./_repr.ts";
+
+/**
+ * The states of a `Barrier`: `filling` (tasks arrive), `draining` (the
+ * barrier tripped and its tasks are leaving), `resetting` (`reset()` broke
+ * the waiting tasks, which are leaving) and `broken` (`abort()`).
+ */
+export type BarrierState = "filling" | "draining" | "resetting" | "broken";
+
+/**
+ * A meeting point for a fixed number of tasks. Python: `asyncio.Barrier`.
+ *
+ * Each task calls `wait()`; once `parties` tasks are waiting, all of them
+ * return, each with a distinct arrival index from 0 to `parties - 1`. The
+ * barrier then fills again for the next round. `abort()` breaks it for
+ * good; `reset()` breaks the current round and starts a new one.
+ *
+ * Not promised: a task cancelled while it waits leaves the barrier (the
+ * count goes down), but if the barrier tripped just before, it still counts
+ * as having passed.
+ *
+ * @example Three workers starting a phase together
+ * ```ts
+ * import { Barrier, gather, run } from "./mod.ts";
+ * await run(async () => {
+ *   const barrier = new Barrier(3);
+ *   const indexes = await gather(
+ *     ...[1, 2, 3].map(() => () => barrier.wait()),
+ *   );
+ *   console.log(indexes); // [ 0, 1, 2 ]
+ * });
+ * ```
+ */
+export class Barrier extends LoopBound {
+  // Invariants: #count is the number of tasks inside wait() past the
+  // blocking phase (arrived in this round, or leaving it). The state goes
+  // filling -> draining when the last party arrives, and back to filling
+  // when the last task leaves (#exit); resetting likewise returns to filling
+  // when the last broken waiter leaves; broken is final until reset().
+  // Every state change is announced with notifyAll on #cond.
+  readonly #cond = new Condition();
+  readonly #parties: number;
+  #state: BarrierState = "filling";
+  #count = 0;
+
+  /**
+   * @param parties How many tasks must wait for the barrier to trip.
+   * @throws {RangeError} `parties must be > 0`.
+   * @throws {TypeError} if `parties` is not an integer.
+   */
+  constructor(parties: number) {
+    super();
+    if (typeof parties !== "number" || Number.isNaN(parties)) {
+      throw new TypeError(`parties must be a number, got ${reprValue(parties)}`);
+    }
+    if (parties < 1) throw new RangeError("parties must be > 0");
+    if (!Number.isInteger(parties)) {
+      throw new TypeError(`parties must be an integer, got ${parties}`);
+    }
+    this.#parties = parties;
+  }
+
+  /** How many tasks must wait for the barrier to trip. Python: `parties`. */
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** How many tasks are waiting in the current round (0 unless filling). Python: `n_waiting`. */
+  get nWaiting(): number {
+    return this.#state === "filling" ? this.#count : 0;
+  }
+
+  /** Whether the barrier is broken (by `abort()`). Python: `broken`. */
+  get broken(): boolean {
+    return this.#state === "broken";
+  }
+
+  /** The current state. */
+  get state(): BarrierState {
+    return this.#state;
+  }
+
+  /**
+   * Wait until `parties` tasks are waiting; resolves with this task's
+   * arrival index (0 for the first). Python: `wait()`.
+   *
+   * @throws {BrokenBarrierError} `Barrier aborted` if the barrier is broken
+   * when the task arrives, `Abort or reset of barrier` if it is aborted or
+   * reset while the task waits.
+   * @throws {CancelledError} if the calling task is cancelled.
+   * @throws {RuntimeError} if the barrier is bound to a different event loop.
+   */
+  async wait(): Promise<number> {
+    await this.#cond.acquire();
+    try {
+      await this.#block();
+      // A task about to wait binds the barrier first, before it counts in.
+      if (this.#count + 1 < this.#parties) this._getLoop();
+      try {
+        const index = this.#count++;
+        if (index + 1 === this.#parties) this.#trip();
+        else await this.#waitForTrip();
+        return index;
+      } finally {
+        this.#count--;
+        this.#exit();
+      }
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  /**
+   * Wait at the barrier, then run `body` with the arrival index and resolve
+   * with its result. Python: `async with barrier as index: ...`.
+   *
+   * @throws as `wait()`, and whatever `body` throws.
+   */
+  async with<R>(body: (index: number) => R | PromiseLike<R>): Promise<Awaited<R>> {
+    return await body(await this.wait());
+  }
+
+  /**
+   * Break the current round: its waiting tasks fail with
+   * `BrokenBarrierError`, and the barrier fills again. Python: `reset()`.
+   *
+   * @throws {CancelledError} if the calling task is cancelled while it waits
+   * for the barrier's lock.
+   */
+  async reset(): Promise<void> {
+    await this.#cond.acquire();
+    try {
+      if (this.#count > 0) {
+        // The tasks inside leave one by one; the last one refills (#exit).
+        if (this.#state !== "resetting") this.#state = "resetting";
+      } else {
+        this.#state = "filling";
+      }
+      this.#cond.notifyAll();
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  /**
+   * Break the barrier: waiting tasks and later callers of `wait()` fail with
+   * `BrokenBarrierError`, until `reset()`. Python: `abort()`.
+   *
+   * @throws {CancelledError} if the calling task is cancelled while it waits
+   * for the barrier's lock.
+   */
+  async abort(): Promise<void> {
+    await this.#cond.acquire();
+    try {
+      this.#state = "broken";
+      this.#cond.notifyAll();
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  /** `<Barrier [filling, waiters:2/3]>` or `<Barrier [broken]>`, like asyncio's repr. */
+  override toString(): string {
+    const extra = this.#state === "broken"
+      ? this.#state
+      : `${this.#state}, waiters:${this.nWaiting}/${this.#parties}`;
+    return `<${this.constructor.name} [${extra}]>`;
+  }
+
+  // Arriving: wait while the previous round drains or resets.
+  async #block(): Promise<void> {
+    if (this.#state === "draining" || this.#state === "resetting") this._getLoop();
+    await this.#cond.waitFor(() => this.#state !== "draining" && this.#state !== "resetting");
+    if (this.#state === "broken") throw new BrokenBarrierError("Barrier aborted");
+  }
+
+  // The last party arrived: let everyone go.
+  #trip(): void {
+    this.#state = "draining";
+    this.#cond.notifyAll();
+  }
+
+  // Waiting in a filling round until it trips, or breaks.
+  async #waitForTrip(): Promise<void> {
+    await this.#cond.waitFor(() => this.#state !== "filling");
+    if (this.#state === "broken" || this.#state === "resetting") {
+      throw new BrokenBarrierError("Abort or reset of barrier");
+    }
+  }
+
+  // Leaving: the last task out of a draining or resetting round refills it.
+  #exit(): void {
+    if (this.#count !== 0) return;
+    if (this.#state === "resetting" || this.#state === "draining") this.#state = "filling";
+    this.#cond.notifyAll();
+  }
+}

@@ -1,0 +1,430 @@
+/**
+ * `Queue`, `PriorityQueue` and `LifoQueue`: queues between tasks, optionally
+ * bounded. Python: `asyncio.queues` (with 3.13's `shutdown`).
+ *
+ * Design note. As for the locks (see `locks.ts`), every wait is an `await` on
+ * a Future of the loop inside the waiting task's own call, so cancelling
+ * reaches it at once and the orderings are asyncio's. Waiting getters and
+ * putters are served first come, first served; `putNowait` wakes one getter
+ * and `getNowait` one putter. A getter that was woken but cancelled before it
+ * ran takes nothing and wakes the next getter, so no item is stranded (the
+ * same for putters and free slots).
+ *
+ * Async iteration. `for await (const item of queue)` gets items until the
+ * queue is shut down and drained (it ends at `QueueShutDown`; other errors,
+ * a cancel included, are thrown). It does not call `taskDone()`: the item is
+ * done when the loop body has finished with it, which may be later and
+ * elsewhere (a body may hand the item to another task), and a `join()` that
+ * returned before that would be wrong. Call `taskDone()` in the body, as
+ * after `get()`.
+ *
+ * Thenable items. `get()` returns a promise, and a promise cannot resolve to
+ * a thenable: it adopts it. So `await queue.get()` on a queue of promises
+ * (or Futures) gives their values, not the items, and so does `for await`.
+ * `getNowait()` returns the item itself; or wrap such items (`{ promise }`).
+ *
+ * The three classes differ only in how they store items: a ring-buffer deque
+ * (FIFO), an array used as a stack (LIFO), or a binary heap.
+ *
+ * @module
+ */
+
+import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.ts";
+import type { Future } from "./futures.ts";
+import { Event } from "./locks.ts";
+import { Deque } from "./_deque.ts";
+import { BinaryHeap, pythonLess } from "./_heap.ts";
+import { LoopBound } from "./_loop_bound.ts";
+import { reprValue } from "./_repr.ts";
+
+/** The states of a queue: `shutdown` once `shutdown()` was called (for good). */
+export type QueueState = "open" | "shutdown";
+
+/** Options for `PriorityQueue`. */
+export interface PriorityQueueOptions<T> {
+  /**
+   * Orders the items: negative if `a` comes out before `b`, positive if
+   * after, 0 if either may (as for `Array.prototype.sort`).
+   * @default Python's `<`: numbers, strings, Dates, and arrays compared
+   * like tuples, element by element (`[priority, item]` pairs)
+   */
+  compare?: (a: T, b: T) => number;
+}
+
+/**
+ * A first-in, first-out queue for tasks. Python: `asyncio.Queue`.
+ *
+ * `put()` waits while the queue is full, `get()` while it is empty; waiting
+ * tasks are served in order. `taskDone()` and `join()` count the items that
+ * were put but not yet processed. `shutdown()` stops the queue. A queue is an
+ * async iterable of its items (see the module's design note).
+ *
+ * @typeParam T The type of the items.
+ *
+ * @example A bounded queue between a producer and a consumer
+ * ```ts
+ * import { createTask, Queue, run } from "./mod.ts";
+ * await run(async () => {
+ *   const queue = new Queue<number>(2);
+ *   const consumer = createTask(async () => {
+ *     let sum = 0;
+ *     for await (const n of queue) {
+ *       sum += n;
+ *       queue.taskDone();
+ *     }
+ *     return sum;
+ *   });
+ *   for (let i = 1; i <= 10; i++) await queue.put(i);
+ *   await queue.join(); // every item processed
+ *   queue.shutdown();
+ *   console.log(await consumer); // 55
+ * });
+ * ```
+ */
+export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
+  // Invariants: a getter is queued only while the queue is empty and a
+  // putter only while it is full, except for waiters already woken (and
+  // removed) that have not run yet. #unfinished counts the items put and
+  // not yet matched by taskDone(); #finished is set exactly when it is 0.
+  readonly #maxsize: number;
+  readonly #getters = new Deque<Future<void>>();
+  readonly #putters = new Deque<Future<void>>();
+  #unfinished = 0;
+  readonly #finished = new Event();
+  #state: QueueState = "open";
+  /** @internal Where the items live; the subclasses set their own. */
+  _items: { readonly length: number; push(item: T): void; take(): T; toArray(): T[] } =
+    new FifoStore<T>();
+
+  /**
+   * @param maxsize The most items the queue holds; 0 or less means no limit.
+   * @default 0
+   * @throws {TypeError} if `maxsize` is not a number.
+   * @throws {RangeError} if `maxsize` is NaN.
+   */
+  constructor(maxsize = 0) {
+    super();
+    if (typeof maxsize !== "number") {
+      throw new TypeError(`Invalid maxsize: expected a number, got ${reprValue(maxsize)}`);
+    }
+    if (Number.isNaN(maxsize)) throw new RangeError("Invalid maxsize: NaN (not a number)");
+    this.#maxsize = maxsize;
+    this.#finished.set();
+  }
+
+  /** The most items the queue holds (0 or less: no limit). Python: `maxsize`. */
+  get maxsize(): number {
+    return this.#maxsize;
+  }
+
+  /** Whether `shutdown()` was called. */
+  get state(): QueueState {
+    return this.#state;
+  }
+
+  /** The number of items in the queue. Python: `qsize()`. */
+  qsize(): number {
+    return this._items.length;
+  }
+
+  /** Whether the queue has no items. Python: `empty()`. */
+  empty(): boolean {
+    return this._items.length === 0;
+  }
+
+  /** Whether the queue holds `maxsize` items (never, without a limit). Python: `full()`. */
+  full(): boolean {
+    return this.#maxsize > 0 && this._items.length >= this.#maxsize;
+  }
+
+  /**
+   * Put `item` in the queue, waiting while it is full. Python: `put(item)`.
+   *
+   * @throws {QueueShutDown} if the queue is (or gets) shut down.
+   * @throws {CancelledError} if the calling task is cancelled while it
+   * waits (the item is then not put).
+   * @throws {RuntimeError} if the queue is bound to a different event loop.
+   */
+  async put(item: T): Promise<void> {
+    while (this.full()) {
+      if (this.#state === "shutdown") throw new QueueShutDown();
+      const putter = this._getLoop().createFuture<void>();
+      this.#putters.push(putter);
+      try {
+        await putter;
+      } catch (error) {
+        putter.cancel();
+        this.#putters.remove(putter);
+        // Woken for a free slot but cannot take it: the next putter may
+        // (pinned by "a putter woken then cancelled hands the slot on").
+        if (!this.full() && !putter.cancelled()) wakeUpNext(this.#putters);
+        throw error;
+      }
+    }
+    this.putNowait(item);
+  }
+
+  /**
+   * Put `item` in the queue at once. Python: `put_nowait(item)`.
+   *
+   * @throws {QueueShutDown} if the queue is shut down.
+   * @throws {QueueFull} if the queue is full.
+   */
+  putNowait(item: T): void {
+    if (this.#state === "shutdown") throw new QueueShutDown();
+    if (this.full()) throw new QueueFull();
+    this._items.push(item);
+    this.#unfinished++;
+    this.#finished.clear();
+    wakeUpNext(this.#getters);
+  }
+
+  /**
+   * Take an item from the queue, waiting while it is empty. Python: `get()`.
+   *
+   * @throws {QueueShutDown} if the queue is shut down and empty, or was shut
+   * down with `immediate`.
+   * @throws {CancelledError} if the calling task is cancelled while it
+   * waits (it then takes no item: the item goes to the next getter).
+   * @throws {RuntimeError} if the queue is bound to a different event loop.
+   */
+  async get(): Promise<T> {
+    while (this._items.length === 0) {
+      if (this.#state === "shutdown") throw new QueueShutDown();
+      const getter = this._getLoop().createFuture<void>();
+      this.#getters.push(getter);
+      try {
+        await getter;
+      } catch (error) {
+        getter.cancel();
+        this.#getters.remove(getter);
+        // Woken for an item but cannot take it: the next getter gets it
+        // (pinned by "a getter woken then cancelled does not swallow the item").
+        if (this._items.length > 0 && !getter.cancelled()) wakeUpNext(this.#getters);
+        throw error;
+      }
+    }
+    return this.getNowait();
+  }
+
+  /**
+   * Take an item at once. Python: `get_nowait()`.
+   *
+   * @throws {QueueShutDown} if the queue is shut down and empty.
+   * @throws {QueueEmpty} if the queue is empty.
+   */
+  getNowait(): T {
+    if (this._items.length === 0) {
+      if (this.#state === "shutdown") throw new QueueShutDown();
+      throw new QueueEmpty();
+    }
+    const item = this._items.take();
+    wakeUpNext(this.#putters);
+    return item;
+  }
+
+  /**
+   * Mark one item taken from the queue as processed; when every item put
+   * is processed, `join()` returns. Python: `task_done()`.
+   *
+   * @throws {RangeError} `taskDone() called too many times` if there is no
+   * unprocessed item.
+   */
+  taskDone(): void {
+    if (this.#unfinished <= 0) throw new RangeError("taskDone() called too many times");
+    this.#unfinished--;
+    if (this.#unfinished === 0) this.#finished.set();
+  }
+
+  /**
+   * Wait until every item put has been processed (`taskDone()` called for
+   * it). Returns at once if there is none. Python: `join()`.
+   *
+   * @throws {CancelledError} if the calling task is cancelled while it waits.
+   */
+  async join(): Promise<void> {
+    if (this.#unfinished > 0) await this.#finished.wait();
+  }
+
+  /**
+   * Shut the queue down: `put` and `putNowait` fail with `QueueShutDown`
+   * from now on, `get` and `getNowait` once the queue is empty, and every
+   * blocked `put`/`get` is woken to fail (or to take a remaining item).
+   * With `immediate`, the items left are dropped and counted as processed
+   * (which may release `join()`), and `get` fails at once.
+   * Python: `shutdown(immediate=False)` (3.13).
+   *
+   * @param immediate Drop the items left in the queue.
+   */
+  shutdown(immediate = false): void {
+    this.#state = "shutdown";
+    if (immediate) {
+      while (this._items.length > 0) {
+        this._items.take();
+        if (this.#unfinished > 0) this.#unfinished--;
+      }
+      if (this.#unfinished === 0) this.#finished.set();
+    }
+    // Every waiter re-checks the state when it runs, and fails there.
+    wakeAll(this.#getters);
+    wakeAll(this.#putters);
+  }
+
+  /**
+   * The items, taken with `get()` as the loop asks for them, until the queue
+   * is shut down and empty. Does not call `taskDone()`.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
+    return { next: () => this.#next() };
+  }
+
+  /** `<Queue maxsize=5 _queue=[1, 2] _getters[1] tasks=2 shutdown>`, as asyncio's `str()`. */
+  override toString(): string {
+    let text = `<${this.constructor.name} maxsize=${this.#maxsize}`;
+    if (this._items.length > 0) text += ` _queue=${reprItem(this._items.toArray())}`;
+    if (this.#getters.length > 0) text += ` _getters[${this.#getters.length}]`;
+    if (this.#putters.length > 0) text += ` _putters[${this.#putters.length}]`;
+    if (this.#unfinished > 0) text += ` tasks=${this.#unfinished}`;
+    if (this.#state === "shutdown") text += " shutdown";
+    return `${text}>`;
+  }
+
+  async #next(): Promise<IteratorResult<T, undefined>> {
+    try {
+      return { done: false, value: await this.get() };
+    } catch (error) {
+      if (error instanceof QueueShutDown) return { done: true, value: undefined };
+      throw error;
+    }
+  }
+}
+
+/**
+ * A queue that gives out its smallest item first. Python:
+ * `asyncio.PriorityQueue`.
+ *
+ * Items are ordered by `options.compare`, or else like Python's `<`:
+ * numbers, strings, Dates, and arrays element by element, so
+ * `[priority, item]` pairs come out by priority. Items that compare equal
+ * come out in the order CPython's heap gives them, which is not the order
+ * they were put in: add a counter (`[priority, seq, item]`) for that.
+ *
+ * @typeParam T The type of the items.
+ *
+ * @example Jobs by priority
+ * ```ts
+ * import { PriorityQueue, run } from "./mod.ts";
+ * await run(async () => {
+ *   const jobs = new PriorityQueue<[number, string]>();
+ *   jobs.putNowait([2, "write"]);
+ *   jobs.putNowait([1, "read"]);
+ *   jobs.putNowait([3, "close"]);
+ *   console.log((await jobs.get())[1]); // read
+ *   const byLength = new PriorityQueue<string>(0, { compare: (a, b) => a.length - b.length });
+ *   byLength.putNowait("three");
+ *   byLength.putNowait("one");
+ *   console.log(byLength.getNowait()); // one
+ * });
+ * ```
+ */
+export class PriorityQueue<T = unknown> extends Queue<T> {
+  /**
+   * @param maxsize As for `Queue`.
+   * @default 0
+   * @throws {TypeError} if `maxsize` is not a number or `compare` not a
+   * function; `put`/`putNowait` throw the comparator's errors (the default
+   * one: `'<' not supported between instances of 'string' and 'number'`),
+   * leaving the queue as it was.
+   * @throws {RangeError} if `maxsize` is NaN.
+   */
+  constructor(maxsize = 0, options: PriorityQueueOptions<T> = {}) {
+    super(maxsize);
+    const compare = options.compare;
+    if (compare === undefined) {
+      this._items = new BinaryHeap<T>(pythonLess);
+    } else if (typeof compare === "function") {
+      this._items = new BinaryHeap<T>((a, b) => compare(a, b) < 0);
+    } else {
+      throw new TypeError(`Invalid compare: expected a function, got ${reprValue(compare)}`);
+    }
+  }
+}
+
+/**
+ * A queue that gives out the item put last first (a stack). Python:
+ * `asyncio.LifoQueue`.
+ *
+ * @typeParam T The type of the items.
+ *
+ * @example Last in, first out
+ * ```ts
+ * import { LifoQueue, run } from "./mod.ts";
+ * await run(async () => {
+ *   const stack = new LifoQueue<number>();
+ *   for (const n of [1, 2, 3]) await stack.put(n);
+ *   console.log(await stack.get(), await stack.get(), await stack.get()); // 3 2 1
+ * });
+ * ```
+ */
+export class LifoQueue<T = unknown> extends Queue<T> {
+  /**
+   * @param maxsize As for `Queue`.
+   * @default 0
+   * @throws as `Queue`'s constructor.
+   */
+  constructor(maxsize = 0) {
+    super(maxsize);
+    this._items = new LifoStore<T>();
+  }
+}
+
+class FifoStore<T> extends Deque<T> {
+  take(): T {
+    return this.shift() as T;
+  }
+}
+
+class LifoStore<T> {
+  readonly #items: T[] = [];
+
+  get length(): number {
+    return this.#items.length;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  take(): T {
+    return this.#items.pop() as T;
+  }
+
+  toArray(): T[] {
+    return this.#items.slice();
+  }
+}
+
+// Wake the first waiter that is still waiting; drop the ones already done
+// (cancelled). Each waiter removed here is woken at most once.
+function wakeUpNext(waiters: Deque<Future<void>>): void {
+  while (waiters.length > 0) {
+    const waiter = waiters.shift()!;
+    if (!waiter.done()) {
+      waiter.setResult(undefined);
+      return;
+    }
+  }
+}
+
+function wakeAll(waiters: Deque<Future<void>>): void {
+  while (waiters.length > 0) {
+    const waiter = waiters.shift()!;
+    if (!waiter.done()) waiter.setResult(undefined);
+  }
+}
+
+// Python's list repr: `[1, 'a', [2, 'b']]`.
+function reprItem(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(reprItem).join(", ")}]`;
+  return reprValue(value);
+}
