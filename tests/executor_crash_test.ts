@@ -135,7 +135,10 @@ describe("Worker start-up", () => {
     });
     const jobs = [1, 2, 3].map((n) => pool.submit((x: number) => x, n));
     for (const job of jobs) {
-      await assert.rejects(Promise.resolve(job), { name: "BrokenExecutorError", message: /failed to load/ });
+      await assert.rejects(Promise.resolve(job), {
+        name: "BrokenExecutorError",
+        message: /failed to load/,
+      });
     }
     await pool.shutdown();
     assert.equal(pool.workerCount, 0);
