@@ -158,7 +158,10 @@ function defaultMaxWorkers(): number {
  * ```ts
  * import { WorkerPoolExecutor } from "./pool.ts";
  * await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
- * const fib = (n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2));
+ * // Shipped as source: a named function may call itself; it may not use outer variables.
+ * function fib(n: number): number {
+ *   return n < 2 ? n : fib(n - 1) + fib(n - 2);
+ * }
  * console.log(await pool.submit(fib, 20)); // 6765
  * for await (const x of pool.map((n: number) => n * n, [1, 2, 3])) console.log(x); // 1 4 9
  * ```
