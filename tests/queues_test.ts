@@ -20,6 +20,7 @@ import {
   sleep,
   VirtualClock,
 } from "../mod.ts";
+import { needsDeno, runDeno } from "./_subprocess.ts";
 
 function runVirtual<T>(main: () => Promise<T>): Promise<T> {
   return run(main, { loopFactory: () => newEventLoop({ clock: new VirtualClock() }) });
@@ -681,4 +682,20 @@ describe("PriorityQueue", () => {
       await putter;
       assert.deepEqual(q.getNowait(), [-1, "c"]);
     }));
+});
+
+describe("examples/producer_consumer.ts", { skip: needsDeno }, () => {
+  it("runs with no flags; every job is handled once, then the consumers stop", async () => {
+    const { code, stdout, stderr } = await runDeno(["run", "examples/producer_consumer.ts"]);
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
+    const handled = [...stdout.matchAll(/^c\d handled \d+: (.*)$/gm)].flatMap((m) => m[1].split(" "));
+    assert.deepEqual(handled.sort(), ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"]);
+    const lines = stdout.split("\n");
+    const drained = lines.findIndex((line) => line.includes("every job is done"));
+    const stopped = lines.filter((line) => line.includes("sees the queue shut down"));
+    assert.equal(stopped.length, 3);
+    assert.ok(drained >= 0 && drained < lines.indexOf(stopped[0]));
+    assert.match(stdout, /8 jobs done by 3 consumers/);
+  });
 });
