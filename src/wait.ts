@@ -373,6 +373,12 @@ function settleSlot<T>(slot: Future<T>, finished: Future<T> | null): void {
  * With `timeout`, every await after the deadline throws `TimeoutError`; the
  * awaitables are not cancelled.
  *
+ * TypeScript note: TypeScript assumes async iterators never yield
+ * thenables, so it types the `for await` variable as the result type `T`.
+ * At run time it is the finished Future: `await earliest` gives its result
+ * (as in Python); cast it (`earliest as unknown as Future<T>`) to call
+ * `result()` or `exception()`.
+ *
  * @throws {TypeError} `expects an iterable of awaitables, not Task` for a
  * single Future or a function.
  *

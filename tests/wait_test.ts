@@ -406,7 +406,7 @@ describe("asCompleted()", () => {
       for (
         const next of asCompleted<string>([fail(2, "late"), sleep(1, "early"), fail(3, "last")])
       ) {
-        outcomes.push(await next.then((v) => `ok ${v}`, (e) => `error ${e.message}`));
+        outcomes.push(await next.then((v) => `ok ${v}`, (e) => `error ${(e as Error).message}`));
       }
       assert.deepEqual(outcomes, ["ok early", "error late", "error last"]);
     });
@@ -440,7 +440,9 @@ describe("asCompleted()", () => {
       const bad = createTask(fail(1, "bad"));
       const good = createTask(() => sleep(2, "good"));
       const seen: string[] = [];
-      for await (const done of asCompleted<string>([good, bad])) {
+      for await (const earliest of asCompleted<string>([good, bad])) {
+        // TypeScript types a for-await variable as awaited; it is the Future.
+        const done = earliest as unknown as Future<string>;
         seen.push(done.exception() === null ? done.result() : (done.exception() as Error).message);
       }
       assert.deepEqual(seen, ["bad", "good"]);
@@ -452,7 +454,7 @@ describe("asCompleted()", () => {
       const slow = createTask(() => sleep(10, "slow"));
       const outcomes: string[] = [];
       for (const next of asCompleted([sleep(1, "fast"), slow], { timeout: 5 })) {
-        outcomes.push(await next.then(String, (e) => e.constructor.name));
+        outcomes.push(await next.then(String, (e) => (e as Error).constructor.name));
       }
       assert.deepEqual(outcomes, ["fast", "TimeoutError"]);
       assert.equal(getRunningLoop().time(), 5);
@@ -466,7 +468,9 @@ describe("asCompleted()", () => {
       const slow = createTask(() => sleep(10));
       const seen: unknown[] = [];
       const error = await (async () => {
-        for await (const done of asCompleted([sleep(1, 1), slow], { timeout: 2 })) seen.push(done);
+        for await (const done of asCompleted<unknown>([sleep(1, 1), slow], { timeout: 2 })) {
+          seen.push(done);
+        }
       })().catch((e) => e);
       assert.ok(error instanceof TimeoutError);
       assert.equal(seen.length, 1);
@@ -495,7 +499,7 @@ describe("asCompleted()", () => {
       getRunningLoop().callLater(1, () => doomed.cancel());
       const outcomes: string[] = [];
       for (const next of asCompleted<unknown>([doomed, sleep(2, "ok")])) {
-        outcomes.push(await next.then(String, (e) => e.constructor.name));
+        outcomes.push(await next.then(String, (e) => (e as Error).constructor.name));
       }
       assert.deepEqual(outcomes, ["CancelledError", "ok"]);
     });
