@@ -16,6 +16,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
+import { needsDeno, runDeno } from "./_subprocess.ts";
 
 function fail(after: number, error: unknown): () => Promise<never> {
   return async () => {
@@ -417,5 +418,24 @@ describe("taskGroup()", () => {
       assert.equal(value, "sync body");
       assert.equal(getRunningLoop().time(), 2);
     });
+  });
+});
+
+describe("examples/taskgroup.ts", { skip: needsDeno }, () => {
+  it("runs with no flags and prints the group's story", async () => {
+    const { code, stdout, stderr } = await runDeno(["run", "examples/taskgroup.ts"]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, "");
+    assert.deepEqual(stdout.trimEnd().split("\n"), [
+      "All pages:",
+      "  downloaded b.html",
+      "  downloaded c.html",
+      "  downloaded a.html",
+      "  results: <contents of a.html>, <contents of b.html>, <contents of c.html>",
+      "One broken page:",
+      "  slow.html: cancelled, closing its connection",
+      "  other.html: cancelled, closing its connection",
+      "  unhandled errors in a TaskGroup (1 sub-exception): Error: broken.html: 404",
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { runVirtual, virtualLoop } from "./_virtual.ts";
+import { needsDeno, runDeno } from "./_subprocess.ts";
 
 describe("timeout()", () => {
   it("returns the body's result when it finishes in time", async () => {
@@ -443,5 +444,33 @@ describe("Timeout", () => {
   it("rejects a deadline that is not a number", () => {
     assert.throws(() => new Timeout("soon" as unknown as number), TypeError);
     assert.throws(() => new Timeout(NaN), RangeError);
+  });
+});
+
+describe("examples/timeout.ts", { skip: needsDeno }, () => {
+  it("runs with no flags; cleanup runs before each TimeoutError", async () => {
+    const { code, stdout, stderr } = await runDeno(["run", "examples/timeout.ts"]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, "");
+    assert.deepEqual(stdout.trimEnd().split("\n"), [
+      "timeout() around a block:",
+      "  query of 0.01 s: connection released",
+      "  rows after 0.01 s",
+      "  query of 1 s: connection released",
+      "  TimeoutError: the block took too long",
+      "reschedule() when more time is granted:",
+      "  query of 0.05 s: connection released",
+      "  expired: false",
+      "  rows after 0.05 s",
+      "waitFor() one awaitable:",
+      "  query of 0.01 s: connection released",
+      "  rows after 0.01 s",
+      "  query of 1 s: connection released",
+      "  TimeoutError after 0.02 s",
+      "shield() keeps the work going:",
+      "  stopped waiting for the save",
+      "  query of 0.05 s: connection released",
+      "  the save still finished: rows after 0.05 s",
+    ]);
   });
 });
