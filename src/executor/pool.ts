@@ -611,9 +611,11 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   }
 
   /**
-   * Forget a Worker (and stop it): the job it was running fails with
-   * `WorkerCrashedError` if `reason` is given (a crash) and it had started;
-   * the jobs behind it go back to the front of the queue.
+   * Forget a Worker (and stop it): after a crash (`reason` given, Worker
+   * ready), the job it was running fails with `WorkerCrashedError`; the jobs
+   * behind it, which never started, go back to the front of the queue.
+   * Without `reason` (retired, or terminated to cancel its first job) the
+   * first job is already settled.
    */
   #lose(worker: PoolWorker, reason: unknown): void {
     const started = worker.state === "ready";
@@ -623,9 +625,13 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     worker.handle.terminate();
     const jobs = worker.jobs.splice(0);
     worker.long = 0;
-    if (jobs.length > 0 && started) {
-      const running = jobs.shift()!;
-      if (reason !== undefined) {
+    if (started && reason !== undefined) {
+      // The running job is the first one not settled: jobs before it were
+      // cancelled (finished or dropped). If one of those was still running,
+      // this one never started; failing it anyway keeps "at most once".
+      const index = jobs.findIndex((job) => !job.settled);
+      if (index >= 0) {
+        const [running] = jobs.splice(index, 1);
         running.reject(
           new WorkerCrashedError(
             `The Worker running ${running.entry.label} died: ${describeExit(reason)}`,
