@@ -422,16 +422,15 @@ export class EventLoop {
    *
    * @example Stop on Ctrl-C or SIGTERM
    * ```ts
-   * import { getRunningLoop, run, sleep } from "./mod.ts";
+   * import { getRunningLoop, run, waitFor } from "./mod.ts";
    * await run(async () => {
    *   const loop = getRunningLoop();
-   *   const stop = loop.createFuture<string>();
+   *   const stopped = loop.createFuture<string>();
    *   for (const sig of ["SIGINT", "SIGTERM"] as const) {
-   *     loop.addSignalHandler(sig, () => stop.done() || stop.setResult(sig));
+   *     loop.addSignalHandler(sig, (name: string) => stopped.done() || stopped.setResult(name), sig);
    *   }
-   *   await Promise.race([stop, sleep(0.01)]); // a real program awaits `stop`
-   *   loop.removeSignalHandler("SIGINT");
-   *   loop.removeSignalHandler("SIGTERM");
+   *   // A real program awaits `stopped` without a limit.
+   *   console.log(await waitFor(stopped, 0.01).catch(() => "no signal")); // no signal
    * });
    * ```
    */

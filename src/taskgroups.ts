@@ -259,7 +259,7 @@ export class TaskGroup {
  *       });
  *     });
  *   } catch (e) {
- *     console.log((e as ExceptionGroup).exceptions); // [Error: boom]
+ *     console.log((e as ExceptionGroup).exceptions.map(String)); // ["Error: boom"]
  *   }
  * });
  * ```
