@@ -37,10 +37,28 @@ import { Worker as ThreadWorker } from "node:worker_threads";
 import { bootstrapUrl } from "./bootstrap.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 
-/** Which Worker API a pool uses. See the design note of `backend.ts`. */
+/**
+ * Which Worker API a pool uses. See the design note of `backend.ts`.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPoolExecutor } from "./pool.ts";
+ * await using pool = new WorkerPoolExecutor({ backend: "web", maxWorkers: 1 });
+ * console.log(await pool.submit(() => "from a web Worker"));
+ * ```
+ */
 export type BackendKind = "worker_threads" | "web";
 
-/** Memory limits for a `worker_threads` Worker (ignored by `"web"`). */
+/**
+ * Memory limits for a `worker_threads` Worker (ignored by `"web"`).
+ *
+ * @example
+ * ```ts
+ * import { WorkerPoolExecutor } from "./pool.ts";
+ * const pool = new WorkerPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: 64 } });
+ * await pool.shutdown();
+ * ```
+ */
 export interface ResourceLimits {
   /** Size of the main heap in MB. */
   maxOldGenerationSizeMb?: number;

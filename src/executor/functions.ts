@@ -74,7 +74,16 @@ export function moduleFunction<M, K extends FunctionExportName<M>>(
   return Object.freeze({ url: href, exportName });
 }
 
-/** The names of a module's exports that are functions. */
+/**
+ * The names of a module's exports that are functions.
+ *
+ * @example
+ * ```ts
+ * import type { FunctionExportName } from "./functions.ts";
+ * type Names = FunctionExportName<{ f(): void; n: number }>; // "f"
+ * const name: Names = "f";
+ * ```
+ */
 export type FunctionExportName<M> = {
   [K in keyof M & string]: M[K] extends AnyFunction ? K : never;
 }[keyof M & string];

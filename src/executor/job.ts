@@ -8,7 +8,15 @@ import type { FunctionEntry } from "./functions.ts";
 import type { Queueable } from "./queue.ts";
 import type { ExecutorJob, JobOptions } from "./types.ts";
 
-/** Where a job is: waiting for a Worker, sent to one, or settled. */
+/**
+ * Where a job is: waiting for a Worker, sent to one, or settled.
+ *
+ * @example
+ * ```ts
+ * import type { JobState } from "./job.ts";
+ * const done = (state: JobState) => state === "fulfilled" || state === "rejected";
+ * ```
+ */
 export type JobState = "queued" | "sent" | "fulfilled" | "rejected";
 
 /** The pool, as a job sees it: the one thing it can ask for. */

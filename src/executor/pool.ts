@@ -72,7 +72,23 @@ export const PIPELINE_DEPTH = 32;
 /** Start-up failures in a row after which the pool stops starting Workers. */
 export const MAX_STARTUP_FAILURES = 3;
 
-/** Options of {@linkcode WorkerPoolExecutor}. */
+/**
+ * Options of {@linkcode WorkerPoolExecutor}.
+ *
+ * @example A pool of 2 Workers that retire after 1 s idle, each set up first
+ * ```ts
+ * import { WorkerPoolExecutor } from "./pool.ts";
+ * await using pool = new WorkerPoolExecutor({
+ *   maxWorkers: 2,
+ *   idleTimeout: 1,
+ *   initializer: (level: string) => {
+ *     (globalThis as { logLevel?: string }).logLevel = level;
+ *   },
+ *   initargs: ["debug"],
+ * });
+ * console.log(await pool.submit(() => (globalThis as { logLevel?: string }).logLevel)); // debug
+ * ```
+ */
 export interface WorkerPoolExecutorOptions {
   /**
    * Most Workers at once. The default leaves a core to the event loop's thread.

@@ -8,6 +8,15 @@
  * @module
  */
 
+/**
+ * Any function: the bound of the function type a job runs.
+ *
+ * @example
+ * ```ts
+ * import type { AnyFunction } from "./types.ts";
+ * const f: AnyFunction = (a: number, b: string) => b.repeat(a);
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type AnyFunction = (...args: any[]) => unknown;
 
@@ -45,7 +54,16 @@ export interface Executor {
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
 
-/** Options of {@linkcode Executor.shutdown}. */
+/**
+ * Options of {@linkcode Executor.shutdown}.
+ *
+ * @example Stop now: drop the queued jobs, wait for the running ones
+ * ```ts
+ * import { WorkerPoolExecutor } from "./pool.ts";
+ * const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+ * await pool.shutdown({ wait: true, cancelFutures: true });
+ * ```
+ */
 export interface ShutdownOptions {
   /**
    * Resolve only once every job has settled and every Worker has stopped.
@@ -94,6 +112,16 @@ declare const functionType: unique symbol;
  *
  * Unlike a function shipped as source, a module function may use its module's
  * imports and top-level variables.
+ *
+ * @example
+ * ```ts ignore
+ * import { moduleFunction } from "./functions.ts";
+ * import type { ModuleFunction } from "./types.ts";
+ * const fib: ModuleFunction<(n: number) => number> = moduleFunction<
+ *   typeof import("./fib.ts"),
+ *   "fib"
+ * >(new URL("./fib.ts", import.meta.url), "fib");
+ * ```
  */
 export interface ModuleFunction<F extends AnyFunction = AnyFunction> {
   /** The module's absolute URL. */
@@ -109,6 +137,15 @@ export interface ModuleFunction<F extends AnyFunction = AnyFunction> {
 /**
  * Per-job options, attached to the function with `withOptions(fn, options)`
  * so that `submit(fn, ...args)` stays positional.
+ *
+ * @example A job that may spin: give it 5 s, then terminate its Worker
+ * ```ts
+ * import { withOptions } from "./functions.ts";
+ * import { WorkerPoolExecutor } from "./pool.ts";
+ * await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+ * const solve = (n: number) => n * 2;
+ * console.log(await pool.submit(withOptions(solve, { timeout: 5, terminate: true }), 21)); // 42
+ * ```
  */
 export interface JobOptions {
   /**
