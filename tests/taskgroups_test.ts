@@ -171,6 +171,40 @@ describe("taskGroup()", () => {
     });
   });
 
+  it("a body error before the tasks started: they are cancelled and never run", async () => {
+    await runVirtual(async () => {
+      const ran: string[] = [];
+      const tasks: Task<unknown>[] = [];
+      const error = await taskGroup((tg) => {
+        tasks.push(tg.createTask(async () => ran.push("a")));
+        tasks.push(tg.createTask(async () => ran.push("b")));
+        throw new RangeError("body failed at once");
+      }).catch((e) => e);
+      assert.ok(error instanceof ExceptionGroup);
+      assert.ok(error.exceptions[0] instanceof RangeError);
+      assert.deepEqual(ran, []);
+      assert.ok(tasks.every((task) => task.cancelled()));
+    });
+  });
+
+  it("a failure while the body already finished cancels the others at exit", async () => {
+    await runVirtual(async () => {
+      let slow: Task<unknown> | undefined;
+      const error = await taskGroup((tg) => {
+        slow = tg.createTask(() => sleep(100));
+        tg.createTask(async () => {
+          await sleep(1);
+          throw new Error("late failure");
+        });
+        return "body done";
+      }).catch((e) => e);
+      assert.deepEqual(error.exceptions.map(String), ["Error: late failure"]);
+      assert.equal(slow!.cancelled(), true);
+      assert.equal(currentTask()!.cancelling(), 0);
+      assert.equal(getRunningLoop().time(), 1);
+    });
+  });
+
   it("a child cancelled on its own does not abort the group", async () => {
     await runVirtual(async () => {
       let loner: Task<unknown> | undefined;
@@ -226,6 +260,7 @@ describe("taskGroup()", () => {
     });
   });
 
+  // Python 3.13 (gh-116720); 3.12 loses the outside cancel here.
   it("errors win over a cancel from outside, and the cancel stays pending", async () => {
     await runVirtual(async () => {
       const childError = new Error("child");

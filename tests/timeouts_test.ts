@@ -230,6 +230,22 @@ describe("timeout()", () => {
     });
   });
 
+  it("a cancel of the task itself inside the block is not a timeout", async () => {
+    await runVirtual(async () => {
+      let seen: Timeout | undefined;
+      await assert.rejects(
+        timeout(10, async (t) => {
+          seen = t;
+          currentTask()!.cancel();
+          await sleep(10);
+        }),
+        CancelledError,
+      );
+      assert.equal(seen!.expired(), false);
+      currentTask()!.uncancel();
+    });
+  });
+
   it("an error raised by the body passes through unchanged", async () => {
     await runVirtual(async () => {
       const boom = new Error("boom");
@@ -251,6 +267,90 @@ describe("timeout()", () => {
         }
       }).catch((e) => e);
       assert.ok(error instanceof RangeError);
+    });
+  });
+
+  it("after a cancellation the task caught, a deadline still raises TimeoutError", async () => {
+    await runVirtual(async () => {
+      const task = currentTask()!;
+      try {
+        task.cancel();
+        await sleep(1);
+      } catch {
+        // handled; cancelling() stays 1
+      }
+      assert.equal(task.cancelling(), 1);
+      await assert.rejects(timeout(0, () => sleep(1)), TimeoutError);
+      assert.equal(task.cancelling(), 1);
+    });
+  });
+
+  it("after a caught cancellation, a new cancel inside the block stays CancelledError", async () => {
+    await runVirtual(async () => {
+      const task = currentTask()!;
+      try {
+        task.cancel();
+        await sleep(1);
+      } catch {
+        // handled
+      }
+      await assert.rejects(
+        timeout(1, async () => {
+          task.cancel();
+          await sleep(2);
+        }),
+        CancelledError,
+      );
+    });
+  });
+
+  it("a timeout inside the cleanup of an expired timeout converts on its own", async () => {
+    await runVirtual(async () => {
+      let innerError: unknown;
+      await assert.rejects(
+        timeout(1, async () => {
+          try {
+            await sleep(10);
+          } finally {
+            innerError = await timeout(1, () => sleep(10)).catch((e) => e);
+          }
+        }),
+        TimeoutError,
+      );
+      assert.ok(innerError instanceof TimeoutError);
+      assert.equal(getRunningLoop().time(), 2);
+    });
+  });
+
+  it("a task whose timeout fired and that caught TimeoutError is not cancelled", async () => {
+    await runVirtual(async () => {
+      const task = createTask(async () => {
+        await timeout(1, () => sleep(10)).catch(() => {});
+        return "carried on";
+      });
+      assert.equal(await task, "carried on");
+      assert.equal(task.cancelled(), false);
+    });
+  });
+
+  it("another task can move the deadline; a cancel then is not a timeout", async () => {
+    await runVirtual(async () => {
+      const entered = getRunningLoop().createFuture<Timeout>();
+      const task = createTask(() =>
+        timeoutAt(10, async (t) => {
+          entered.setResult(t);
+          await sleep(50);
+        })
+      );
+      const t = await entered;
+      assert.equal(t.when(), 10);
+      t.reschedule(30);
+      assert.equal(t.when(), 30);
+      t.reschedule(null);
+      assert.equal(t.when(), null);
+      task.cancel();
+      await assert.rejects(Promise.resolve(task), CancelledError);
+      assert.equal(t.expired(), false);
     });
   });
 

@@ -297,6 +297,51 @@ describe("waitFor()", () => {
     });
   });
 
+  it("a function that swallows the cancellation returns its value", async () => {
+    await runVirtual(async () => {
+      const value = await waitFor(async () => {
+        await assert.rejects(Promise.resolve(sleep(10)), CancelledError);
+        return 1;
+      }, 1);
+      assert.equal(value, 1);
+    });
+  });
+
+  it("an inner task that holds up two cancels and returns: its value wins (as CPython 3.12/3.13)", async () => {
+    // Measured with CPython 3.12.1 and 3.13.0: wait_for returns 42 and the
+    // caller is left with cancelling() == 1 (its own cancel went to the inner
+    // task, which swallowed it).
+    await runVirtual(async () => {
+      const inner = createTask(async () => {
+        try {
+          await sleep(3);
+        } catch {
+          try {
+            await sleep(3);
+          } catch {
+            await sleep(3);
+          }
+        }
+        return 42;
+      });
+      const caller = createTask(() => waitFor(inner, 1));
+      await sleep(2);
+      caller.cancel();
+      assert.equal(await caller, 42);
+      assert.equal(caller.cancelling(), 1);
+      assert.equal(getRunningLoop().time(), 5);
+    });
+  });
+
+  it("a result that arrives before the deadline wins", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const future = loop.createFuture<string>();
+      loop.callLater(1, () => future.setResult("ok"));
+      assert.equal(await waitFor(future, 2), "ok");
+    });
+  });
+
   it("timeout null or undefined is a plain await", async () => {
     await runVirtual(async () => {
       assert.equal(await waitFor(sleep(1000, "a"), null), "a");
