@@ -92,7 +92,12 @@ export class Runner {
     let onSigint: SignalHandler | null = null;
     if (getSignalHandler("SIGINT") === null && foreignListenerCount("SIGINT") === 0) {
       onSigint = () => this.#onSigint(task);
-      setSignalHandler("SIGINT", onSigint);
+      try {
+        setSignalHandler("SIGINT", onSigint);
+      } catch {
+        // A host without SIGINT (some Workers, Windows runtimes): run without it.
+        onSigint = null;
+      }
     }
     this.#interruptCount = 0;
     this.#interruptNow = false;
