@@ -22,7 +22,11 @@ import type { EventLoop } from "./loop.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { type CoroutineArgs, currentTask, type Task } from "./tasks.ts";
 
-/** The body of a task group: starts tasks with `tg.createTask(...)`. */
+/**
+ * The body of a task group: starts tasks with `tg.createTask(...)`. What it
+ * returns is awaited if it is a Future or a promise (as an async function's
+ * return value is); return an array of tasks, not a bare Task.
+ */
 export type TaskGroupBody<T> = (tg: TaskGroup) => T | PromiseLike<T>;
 
 /**

@@ -38,7 +38,11 @@ import { currentTask, type Task } from "./tasks.ts";
  */
 export type TimeoutState = "created" | "active" | "expiring" | "expired" | "finished";
 
-/** The body of a `timeout()` block: gets the Timeout, to read or move its deadline. */
+/**
+ * The body of a `timeout()` block: gets the Timeout, to read or move its
+ * deadline. What it returns is awaited if it is a Future or a promise (as an
+ * async function's return value is); box a Task in an array to return it.
+ */
 export type TimeoutBody<T> = (timeout: Timeout) => T | PromiseLike<T>;
 
 /**
