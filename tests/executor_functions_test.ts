@@ -99,6 +99,17 @@ describe("moduleFunction()", () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const n: number = await pool.submit(fib, 20);
     assert.equal(n, 6765);
+    // Type checks only (never called): arguments and result come from the module.
+    const _typeChecks = () => {
+      // @ts-expect-error fib takes a number
+      pool.submit(fib, "20");
+      // @ts-expect-error the result is a number
+      const _s: Promise<string> = Promise.resolve(pool.submit(fib, 1));
+      // @ts-expect-error no such export
+      moduleFunction<typeof import("./fixtures/fib.ts"), "nope">(fixture("fib"), "nope");
+      // @ts-expect-error answer is not a function
+      moduleFunction<typeof import("./fixtures/fib.ts"), "answer">(fixture("fib"), "answer");
+    };
   });
 
   it("lets the function use its module's top-level variables", async () => {
