@@ -27,7 +27,9 @@ import type { Awaitable } from "./wait.ts";
  * the await is cancelled (a Future or Task `aw` is cancelled with it, as
  * when a task awaiting it is cancelled) and `signal.reason` is thrown. A
  * function runs in the calling task. With a signal already aborted, a
- * function is never called and a pending Future is cancelled.
+ * function is never called and a pending Future is cancelled. Python has
+ * no counterpart (asyncio has no AbortSignal); it behaves as `timeout()`
+ * with the abort for a deadline.
  *
  * Not promised: a task awaiting a foreign promise stops only at its next
  * library await (a promise `aw` is wrapped, so waiting for it stops at once;
