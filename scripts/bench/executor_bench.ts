@@ -9,7 +9,8 @@
  * - B7: 32 x `fib(32)` (recursive); speedup = serial time on the main
  *   thread / time on 2 Workers (target >= 1.8, limit 2.0 on 2 cores).
  *
- * Each figure is the median of 5 runs after 1 warm-up. Run:
+ * Each figure is the median of 5 runs after 1 warm-up, the contenders taking
+ * turns. Run:
  * `deno run --allow-all scripts/bench/executor_bench.ts` (add `--quick` for
  * one run of each).
  *
@@ -74,13 +75,18 @@ async function time(body: () => Promise<void> | void): Promise<number> {
   return performance.now() - start;
 }
 
-/** Median ms of RUNS runs after one warm-up. */
-async function median(body: () => Promise<void> | void): Promise<number> {
-  await body();
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await time(body));
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+/**
+ * Median ms of each body over RUNS rounds, after one warm-up round. The
+ * bodies take turns within a round, so that a change in the host's load
+ * (it is shared and noisy) hits them alike.
+ */
+async function medians(bodies: (() => Promise<void> | void)[]): Promise<number[]> {
+  for (const body of bodies) await body();
+  const times: number[][] = bodies.map(() => []);
+  for (let run = 0; run < RUNS; run++) {
+    for (let i = 0; i < bodies.length; i++) times[i].push(await time(bodies[i]));
+  }
+  return times.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]);
 }
 
 function checkEcho(results: unknown[]): void {
@@ -102,21 +108,15 @@ const handFib = new HandWrittenPool(WORKERS, fib.toString());
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-const b6Ours = await median(async () => {
-  checkEcho(await Promise.all(range(ECHO_JOBS).map((i) => ours.submit(echo, i))));
-});
-const b6Hand = await median(async () => {
-  checkEcho(await Promise.all(range(ECHO_JOBS).map((i) => hand.run(i))));
-});
-const b7Serial = await median(() => {
-  checkFib(range(FIB_JOBS).map(() => fib(FIB_N)));
-});
-const b7Ours = await median(async () => {
-  checkFib(await Promise.all(range(FIB_JOBS).map(() => ours.submit(fib, FIB_N))));
-});
-const b7Hand = await median(async () => {
-  checkFib(await Promise.all(range(FIB_JOBS).map(() => handFib.run(FIB_N))));
-});
+const [b6Ours, b6Hand] = await medians([
+  async () => checkEcho(await Promise.all(range(ECHO_JOBS).map((i) => ours.submit(echo, i)))),
+  async () => checkEcho(await Promise.all(range(ECHO_JOBS).map((i) => hand.run(i)))),
+]);
+const [b7Serial, b7Ours, b7Hand] = await medians([
+  () => checkFib(range(FIB_JOBS).map(() => fib(FIB_N))),
+  async () => checkFib(await Promise.all(range(FIB_JOBS).map(() => ours.submit(fib, FIB_N)))),
+  async () => checkFib(await Promise.all(range(FIB_JOBS).map(() => handFib.run(FIB_N)))),
+]);
 
 await ours.shutdown();
 await hand.close();
