@@ -45,7 +45,11 @@ describe("errors thrown in a job", () => {
     const job = pool.submit(() => {
       throw Object.assign(new Error("no such file"), { code: "ENOENT", errno: -2 });
     });
-    await assert.rejects(Promise.resolve(job), { message: "no such file", code: "ENOENT", errno: -2 });
+    await assert.rejects(Promise.resolve(job), {
+      message: "no such file",
+      code: "ENOENT",
+      errno: -2,
+    });
   });
 
   it("keep an AggregateError's errors", async () => {
