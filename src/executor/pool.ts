@@ -105,7 +105,9 @@ export interface WorkerPoolExecutorOptions {
   /**
    * The Worker API: `"worker_threads"` (`node:worker_threads`, on Deno too)
    * or `"web"` (the global `Worker`). See the design note in `backend.ts`:
-   * on Deno, terminating a web Worker that spins keeps the process alive.
+   * on Deno a web Worker cannot be unref'd, so an idle one keeps the process
+   * alive until `idleTimeout` or `shutdown()`, and terminating one that spins
+   * keeps the process alive for good.
    * @default {"worker_threads"}
    */
   backend?: BackendKind;
