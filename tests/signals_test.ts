@@ -11,7 +11,7 @@ import {
   sleep,
 } from "../mod.ts";
 import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
-import { denoPath, needsDeno } from "./_subprocess.ts";
+import { denoPath } from "./_subprocess.ts";
 
 // process.emit() calls the listeners as a real signal would; the child
 // process tests below send real ones.
@@ -203,16 +203,21 @@ interface Child {
 }
 
 /**
- * Run a Deno program; each time its stdout prints a line in `triggers`,
- * send the signal paired with it. Resolves with what it printed.
+ * Run one of the project's programs (`examples/x`, without extension) with
+ * the runtime running the tests: `deno run x.ts` under Deno, `node x.js` in
+ * the npm build. Each time its stdout prints a line in `triggers`, send the
+ * signal paired with it. Resolves with what it printed.
  */
 function runWithSignals(
-  args: string[],
+  [program, ...programArgs]: string[],
   triggers: Record<string, NodeJS.Signals>,
   timeoutMs = 30_000,
 ): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = spawn(denoPath!, ["run", ...args], {
+    const [exec, args] = denoPath !== undefined
+      ? [denoPath, ["run", `${program}.ts`, ...programArgs]]
+      : [process.execPath, [`${program}.js`, ...programArgs]];
+    const child = spawn(exec, args, {
       cwd: new URL("..", import.meta.url),
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -246,9 +251,9 @@ function runWithSignals(
   });
 }
 
-describe("signals in a real process", { skip: needsDeno }, () => {
+describe("signals in a real process", () => {
   it("graceful_shutdown: SIGINT cancels the tasks, cleanup runs, the executor job finishes", async () => {
-    const { code, lines, stderr } = await runWithSignals(["examples/graceful_shutdown.ts"], {
+    const { code, lines, stderr } = await runWithSignals(["examples/graceful_shutdown"], {
       "<Your app is running>": "SIGINT",
     });
     assert.equal(code, 0, stderr);
@@ -264,7 +269,7 @@ describe("signals in a real process", { skip: needsDeno }, () => {
   });
 
   it("graceful_shutdown: SIGTERM does the same; a Ctrl-C during cleanup is ignored", async () => {
-    const { code, lines, stderr } = await runWithSignals(["examples/graceful_shutdown.ts"], {
+    const { code, lines, stderr } = await runWithSignals(["examples/graceful_shutdown"], {
       "<Your app is running>": "SIGTERM",
       "<Your app is shutting down...>": "SIGINT",
     });
@@ -276,14 +281,14 @@ describe("signals in a real process", { skip: needsDeno }, () => {
   });
 
   it("graceful_shutdown: without a signal it shuts itself down after 3 s", async () => {
-    const { code, lines, stderr } = await runWithSignals(["examples/graceful_shutdown.ts"], {});
+    const { code, lines, stderr } = await runWithSignals(["examples/graceful_shutdown"], {});
     assert.equal(code, 0, stderr);
     assert.ok(lines.includes("Got no signal for 3 s, shutting down."), lines.join("\n"));
     assert.equal(lines.at(-1), "<Shut down cleanly>");
   });
 
   it("run(): Ctrl-C cancels main, main cleans up, run raises KeyboardInterrupt", async () => {
-    const { code, lines, stderr } = await runWithSignals(["tests/fixtures/ctrl_c_main.ts"], {
+    const { code, lines, stderr } = await runWithSignals(["tests/fixtures/ctrl_c_main"], {
       ready: "SIGINT",
     });
     assert.deepEqual(lines, [
@@ -298,7 +303,7 @@ describe("signals in a real process", { skip: needsDeno }, () => {
 
   it("run(): a second Ctrl-C ends a main that ignores the first", async () => {
     const { code, lines, stderr } = await runWithSignals(
-      ["tests/fixtures/ctrl_c_main.ts", "stubborn"],
+      ["tests/fixtures/ctrl_c_main", "stubborn"],
       { ready: "SIGINT", "ignoring it": "SIGINT" },
     );
     assert.deepEqual(lines, [
