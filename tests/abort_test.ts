@@ -82,6 +82,22 @@ describe("withSignal()", () => {
     });
   });
 
+  it("a promise is wrapped: the wait stops, the promise itself runs on", async () => {
+    await runVirtual(async () => {
+      const controller = new AbortController();
+      let settle: (value: string) => void = () => {};
+      const slow = new Promise<string>((resolve) => (settle = resolve));
+      getRunningLoop().callLater(1, () => controller.abort());
+      await assert.rejects(withSignal(slow, controller.signal));
+      settle("late");
+      assert.equal(await slow, "late");
+      assert.equal(
+        await withSignal(Promise.resolve("quick"), controller.signal).catch(() => "x"),
+        "x",
+      );
+    });
+  });
+
   it("a cancel from elsewhere stays a CancelledError", async () => {
     await runVirtual(async () => {
       const controller = new AbortController();

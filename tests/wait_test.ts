@@ -550,6 +550,34 @@ describe("asCompleted()", () => {
     });
   });
 
+  it("a cancelled for-await consumer does not lose a completion", async () => {
+    await runVirtual(async () => {
+      const a = createTask(() => sleep(2, "a"));
+      const b = createTask(() => sleep(4, "b"));
+      const iterable = asCompleted<string>([a, b]);
+      const iterator = iterable[Symbol.asyncIterator]();
+      const impatient = createTask(() => iterator.next());
+      await sleep(1);
+      impatient.cancel();
+      await assert.rejects(Promise.resolve(impatient), CancelledError);
+      // The hand-out the cancelled consumer took is gone (as in Python), the
+      // completions are not: the next consumer gets the first one.
+      const next = await iterator.next();
+      assert.equal(next.value, a);
+      assert.equal(getRunningLoop().time(), 2);
+      assert.equal((await iterator.next()).done, true);
+      await b;
+    });
+  });
+
+  it("plain iteration: a cancelled await passes its completion to the next", async () => {
+    await runVirtual(async () => {
+      const [first, second] = [...asCompleted([sleep(2, "a"), sleep(4, "b")])];
+      first.cancel();
+      assert.equal(await second, "a");
+    });
+  });
+
   it("an empty iterable yields nothing", async () => {
     await runVirtual(async () => {
       assert.deepEqual([...asCompleted([])], []);
