@@ -61,10 +61,11 @@ export class Deque<T> {
   }
 
   /**
-   * Remove the first element identical to `value`; returns whether one was
-   * found. The elements after it move one place towards the front.
+   * Remove the first element identical to `value`; returns the position it
+   * had, or -1 if there was none. The elements after it move one place
+   * towards the front.
    */
-  remove(value: T): boolean {
+  remove(value: T): number {
     const buffer = this.#buffer;
     const mask = this.#mask;
     const length = this.#length;
@@ -72,16 +73,16 @@ export class Deque<T> {
       if (buffer[(this.#head + i) & mask] !== value) continue;
       if (i === 0) {
         this.shift();
-        return true;
+        return 0;
       }
       for (let j = i; j < length - 1; j++) {
         buffer[(this.#head + j) & mask] = buffer[(this.#head + j + 1) & mask];
       }
       buffer[(this.#head + length - 1) & mask] = undefined;
       this.#length--;
-      return true;
+      return i;
     }
-    return false;
+    return -1;
   }
 
   /** Remove every element. */

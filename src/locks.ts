@@ -547,6 +547,10 @@ export class Semaphore extends LoopBound {
   /** @internal The free slots (Python's `_value`). */
   _value: number;
   readonly #waiters = new Deque<Future<true>>();
+  // The waiters before this position are all done (woken or cancelled), so
+  // #wakeUpNext need not look at them again: with n slots, up to n woken
+  // waiters sit at the front until they run.
+  #doneBefore = 0;
 
   /**
    * @param value The initial number of free slots.
@@ -593,7 +597,8 @@ export class Semaphore extends LoopBound {
       try {
         await waiter;
       } finally {
-        this.#waiters.remove(waiter);
+        const position = this.#waiters.remove(waiter);
+        if (position >= 0 && position < this.#doneBefore) this.#doneBefore--;
       }
     } catch (error) {
       // Only a cancel gets here. If we had been handed a slot, give it back
@@ -652,13 +657,15 @@ export class Semaphore extends LoopBound {
   /** Hand a slot to the first waiter not already woken; false if none. */
   #wakeUpNext(): boolean {
     const waiters = this.#waiters;
-    for (let i = 0; i < waiters.length; i++) {
+    for (let i = this.#doneBefore; i < waiters.length; i++) {
       const waiter = waiters.at(i);
       if (waiter.done()) continue;
       this._value--;
       waiter.setResult(true);
+      this.#doneBefore = i + 1;
       return true;
     }
+    this.#doneBefore = waiters.length;
     return false;
   }
 }

@@ -895,6 +895,30 @@ describe("Semaphore", () => {
       assert.equal(String(sem), "<Semaphore [locked]>");
     }));
 
+  it("releases in one iteration wake distinct waiters in order, skipping cancelled ones", () =>
+    runVirtual(async () => {
+      const sem = new Semaphore(0);
+      const got: number[] = [];
+      const tasks = [1, 2, 3, 4, 5].map((n) =>
+        createTask(async () => {
+          await sem.acquire();
+          got.push(n);
+        })
+      );
+      await sleep(0);
+      tasks[1].cancel();
+      sem.release();
+      sem.release();
+      sem.release();
+      await yields(2);
+      assert.deepEqual(got, [1, 3, 4]);
+      assert.equal(String(sem), "<Semaphore [locked, waiters:1]>");
+      sem.release();
+      await sleep(0);
+      assert.deepEqual(got, [1, 3, 4, 5]);
+      assert.equal(String(sem), "<Semaphore [locked]>");
+    }));
+
   it("serves waiters in FIFO order across repeated acquires", () =>
     runVirtual(async () => {
       const sem = new Semaphore(1);
