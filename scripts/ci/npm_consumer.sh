@@ -61,6 +61,10 @@ cat >"$app/tsconfig.json" <<'EOF'
   "files": ["typed.ts", "typed_cjs.cts"]
 }
 EOF
+# The same with the DOM library, as in a project that leaves `lib` at its default.
+cat >"$app/tsconfig.dom.json" <<'EOF'
+{ "extends": "./tsconfig.json", "compilerOptions": { "lib": ["es2022", "dom"] } }
+EOF
 cat >"$app/tsconfig.wrong.json" <<'EOF'
 { "extends": "./tsconfig.json", "files": ["wrong.ts"] }
 EOF
