@@ -231,7 +231,9 @@ export class Lock extends LoopBound {
     return `<${this.constructor.name} [${withWaiters(this.#state, this.#waiters)}]>`;
   }
 
-  // The fast path: free, and no waiter (that is not cancelled) goes first.
+  // The fast path: free, and no waiter (that is not cancelled) goes first:
+  // a woken waiter that has not run yet still counts (pinned by "lets no
+  // newcomer barge past a woken waiter").
   #tryAcquire(): boolean {
     if (this.#state === "unlocked" && allCancelled(this.#waiters)) {
       this.#state = "locked";
@@ -460,7 +462,7 @@ export class Condition extends LoopBound {
     } catch (error) {
       // This task may have been notified before it failed: pass the
       // notification on (a spurious wake-up at worst, which callers allow).
-      // Pinned by "Condition passes on a notification its cancelled waiter got".
+      // Pinned by "passes on a notification its cancelled waiter got".
       this.#notify(1);
       throw error;
     }
@@ -598,6 +600,8 @@ export class Semaphore extends LoopBound {
    * waiting (which goes first). Python: `locked()`.
    */
   locked(): boolean {
+    // Queued waiters go first, even with slots free (pinned by "a successful
+    // acquire wakes the waiters queued behind it").
     return this._value === 0 || anyNotCancelled(this.#waiters);
   }
 

@@ -270,6 +270,19 @@ describe("Lock", () => {
       assert.equal(lock.locked(), false);
     }));
 
+  it("with() awaits a Future the body returns; a cancel reaches it and releases", () =>
+    runVirtual(async () => {
+      const lock = new Lock();
+      assert.equal(await lock.with(() => sleep(1, "slept")), "slept");
+      const task = createTask(() => lock.with(() => sleep(3600)));
+      await sleep(0);
+      assert.ok(lock.locked());
+      task.cancel();
+      assert.ok(await failure(task) instanceof CancelledError);
+      assert.equal(lock.locked(), false);
+      assert.equal(getRunningLoop().time(), 1);
+    }));
+
   it("with() cancelled while waiting neither runs the body nor releases", () =>
     runVirtual(async () => {
       const lock = new Lock();
@@ -376,6 +389,21 @@ describe("Event", () => {
       assert.ok(await failure(task) instanceof CancelledError);
       assert.equal(String(event), "<Event [unset]>");
     }));
+  it("is bound to the first loop that makes a task wait", async () => {
+    const event = new Event();
+    await runVirtual(async () => {
+      createTask(() => event.wait());
+      await sleep(0);
+    });
+    await runVirtual(async () => {
+      await assert.rejects(event.wait(), {
+        name: "RuntimeError",
+        message: "<Event [unset]> is bound to a different event loop",
+      });
+      event.set();
+      assert.equal(await event.wait(), true); // no wait, so no check
+    });
+  });
 });
 
 describe("Condition", () => {
@@ -1016,6 +1044,20 @@ describe("Semaphore", () => {
       await sleep(0);
       await gather(t1, t2, t3, t4!);
       assert.deepEqual(result, [1, 2, 3, 4]);
+    }));
+
+  it("a Releaser from hold() gives back exactly one slot", () =>
+    runVirtual(async () => {
+      const sem = new Semaphore(2);
+      const first = await sem.hold();
+      const second = await sem.hold();
+      assert.ok(sem.locked());
+      first.release();
+      first.release();
+      first[Symbol.dispose]();
+      assert.equal(String(sem), "<Semaphore [unlocked, value:1]>");
+      await second[Symbol.asyncDispose]();
+      assert.equal(String(sem), "<Semaphore [unlocked, value:2]>");
     }));
 
   it("hold() and with() give the slot back when the body throws", () =>
