@@ -689,7 +689,9 @@ describe("examples/producer_consumer.ts", { skip: needsDeno }, () => {
     const { code, stdout, stderr } = await runDeno(["run", "examples/producer_consumer.ts"]);
     assert.equal(stderr, "");
     assert.equal(code, 0);
-    const handled = [...stdout.matchAll(/^c\d handled \d+: (.*)$/gm)].flatMap((m) => m[1].split(" "));
+    const handled = [...stdout.matchAll(/^c\d handled \d+: (.*)$/gm)].flatMap((m) =>
+      m[1].split(" ")
+    );
     assert.deepEqual(handled.sort(), ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"]);
     const lines = stdout.split("\n");
     const drained = lines.findIndex((line) => line.includes("every job is done"));
