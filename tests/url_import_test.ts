@@ -32,7 +32,7 @@ const TYPES: Record<string, string> = {
   ".json": "application/json",
 };
 /** Bound for each example run; the server closes when the test ends anyway. */
-const RUN_TIMEOUT_MS = 60_000;
+const RUN_TIMEOUT_MS = 30_000;
 
 interface Served {
   origin: string;
