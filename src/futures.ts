@@ -15,6 +15,7 @@ import { taskInContext } from "./_current_task.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
 import type { EventLoop, UnretrievedRecord } from "./loop.ts";
+import type { Task } from "./tasks.ts";
 
 /** The states of a Future: it leaves `pending` once, for one of the others. */
 export type FutureState = "pending" | "cancelled" | "finished";
@@ -22,7 +23,12 @@ export type FutureState = "pending" | "cancelled" | "finished";
 /** A callback given to `addDoneCallback`: called with the finished future. */
 export type DoneCallback<T> = (future: Future<T>) => void;
 
-type StoredCallback = (future: never) => void;
+// A future's callbacks are kept as flat (function, argument) pairs, the form
+// the loop's ready queue takes, so that scheduling them allocates nothing.
+// PASS_FUTURE as the argument means "call it with the future" (a done
+// callback); an await continuation carries its Continuation instead.
+type StoredCallback = (argument: never) => void;
+const PASS_FUTURE = Symbol("pass the future");
 
 /**
  * A result that is not there yet. Python: `asyncio.Future`.
@@ -46,14 +52,14 @@ type StoredCallback = (future: never) => void;
  */
 export class Future<T = unknown> implements PromiseLike<T> {
   // Invariants: the state leaves "pending" exactly once. #callbacks is null
-  // once the future is done (its callbacks were handed to the loop).
+  // until the first callback (most futures get one or none) and again once
+  // the future is done (its callbacks were handed to the loop).
   // _unretrieved is set while an exception is stored that no one has looked
   // at; the loop reports those ("exception was never retrieved").
   /** @internal */ _state: FutureState = "pending";
   #result: T | undefined = undefined;
   #exception: unknown = undefined;
-  // Typed loosely so that Future<T> stays assignable to Future<unknown>.
-  #callbacks: StoredCallback[] | null = [];
+  #callbacks: unknown[] | null = null;
   /** @internal The message given to `cancel()`. */
   _cancelMessage: string | undefined = undefined;
   /** @internal For tasks: the CancelledError that ended the body, given to the first retrieval. */
@@ -168,16 +174,21 @@ export class Future<T = unknown> implements PromiseLike<T> {
         `Cannot add a done callback: expected a function, got ${reprValue(callback)}`,
       );
     }
-    if (this.#callbacks === null) this.#loop.callSoon(callback, this);
-    else this.#callbacks.push(callback as StoredCallback);
+    if (this._state !== "pending") this.#loop.callSoon(callback, this);
+    else this.#addCallback(callback, PASS_FUTURE);
   }
 
   /** Remove every registration of `callback`; returns how many were removed. */
   removeDoneCallback(callback: DoneCallback<T>): number {
     const callbacks = this.#callbacks;
     if (callbacks === null) return 0;
-    const kept = callbacks.filter((registered) => registered !== (callback as StoredCallback));
-    const removed = callbacks.length - kept.length;
+    const kept: unknown[] = [];
+    for (let i = 0; i < callbacks.length; i += 2) {
+      if (callbacks[i] !== callback || callbacks[i + 1] !== PASS_FUTURE) {
+        kept.push(callbacks[i], callbacks[i + 1]);
+      }
+    }
+    const removed = (callbacks.length - kept.length) / 2;
     if (removed > 0) this.#callbacks = kept;
     return removed;
   }
@@ -191,50 +202,31 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    const awaiter = taskInContext();
-    return new Promise<R1 | R2>((resolve, reject) => {
-      // Hand the outcome to the caller's handlers; the returned promise
-      // follows what they return, as Promise.prototype.then does.
-      const deliver = (failed: boolean, value: unknown) => {
-        const handler = failed ? onRejected : onFulfilled;
-        if (typeof handler !== "function") {
-          if (failed) reject(value);
-          else resolve(value as R1);
-          return;
-        }
-        try {
-          resolve(handler(value as T));
-        } catch (error) {
-          reject(error);
-        }
-      };
-      const settle = (cancelInstead: CancelledError | null) => {
-        let value: unknown;
-        try {
-          value = this.result();
-        } catch (error) {
-          deliver(true, cancelInstead ?? error);
-          return;
-        }
-        if (cancelInstead !== null) deliver(true, cancelInstead);
-        else deliver(false, value);
-      };
-      if (awaiter === (this as unknown)) {
-        deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
-        return;
+    const promise = new Promise<R1 | R2>(captureResolvers);
+    const continuation = new Continuation(
+      this as Future<unknown>,
+      taskInContext(),
+      onFulfilled as ((value: unknown) => unknown) | null | undefined,
+      onRejected,
+      takeResolve(),
+      takeReject(),
+    );
+    const awaiter = continuation.awaiter;
+    if (awaiter === (this as unknown)) {
+      continuation.deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
+    } else if (this._state !== "pending") {
+      // Awaiting a done future does not suspend, as in asyncio.
+      continuation.settle(null);
+    } else {
+      this.#addCallback(resumeContinuation, continuation);
+      // Only a task of this loop, still running, can be suspended on it.
+      if (awaiter !== undefined && awaiter.getLoop() === this.#loop && !awaiter.done()) {
+        awaiter._suspendOn(this as Future<unknown>);
+      } else {
+        continuation.awaiter = undefined;
       }
-      if (this._state !== "pending") {
-        // Awaiting a done future does not suspend, as in asyncio.
-        settle(null);
-        return;
-      }
-      if (awaiter === undefined || awaiter.getLoop() !== this.#loop || awaiter.done()) {
-        this.#callbacks!.push(() => settle(null));
-        return;
-      }
-      this.#callbacks!.push(() => settle(awaiter._wakeUp(this)));
-      awaiter._suspendOn(this);
-    });
+    }
+    return promise;
   }
 
   toString(): string {
@@ -273,9 +265,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
   _setResultNow(result: T): void {
     this.#result = result;
     this._state = "finished";
-    const callbacks = this.#callbacks!;
+    const callbacks = this.#callbacks;
+    if (callbacks === null) return;
     this.#callbacks = null;
-    for (const callback of callbacks) (callback as DoneCallback<T>)(this);
+    for (let i = 0; i < callbacks.length; i += 2) {
+      const argument = callbacks[i + 1];
+      (callbacks[i] as (argument: unknown) => void)(argument === PASS_FUTURE ? this : argument);
+    }
   }
 
   /** @internal For Task: finish with a result, bypassing Task's refusal. */
@@ -288,11 +284,23 @@ export class Future<T = unknown> implements PromiseLike<T> {
     Future.prototype.setException.call(this, exception);
   }
 
+  #addCallback(callback: unknown, argument: unknown): void {
+    if (this.#callbacks === null) this.#callbacks = [callback, argument];
+    else this.#callbacks.push(callback, argument);
+  }
+
   #scheduleCallbacks(): void {
-    const callbacks = this.#callbacks!;
+    const callbacks = this.#callbacks;
+    if (callbacks === null) return;
     this.#callbacks = null;
-    for (let i = 0; i < callbacks.length; i++) {
-      this.#loop.callSoon(callbacks[i] as DoneCallback<T>, this);
+    const loop = this.#loop;
+    loop._checkOpen();
+    for (let i = 0; i < callbacks.length; i += 2) {
+      const argument = callbacks[i + 1];
+      loop._schedule(
+        callbacks[i] as (argument: unknown) => void,
+        argument === PASS_FUTURE ? this : argument,
+      );
     }
   }
 }
@@ -300,4 +308,74 @@ export class Future<T = unknown> implements PromiseLike<T> {
 /** Whether `value` is an asyncio-ts Future (or Task). Python: `asyncio.isfuture`. */
 export function isFuture(value: unknown): value is Future<unknown> {
   return value instanceof Future;
+}
+
+// `new Promise(captureResolvers)` hands over the resolving functions without
+// allocating a closure per call; the executor runs synchronously, so the two
+// slots are read back right away by takeResolve/takeReject.
+let capturedResolve: ((value: never) => void) | null = null;
+let capturedReject: ((reason: unknown) => void) | null = null;
+function captureResolvers(resolve: (value: never) => void, reject: (reason: unknown) => void) {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+function takeResolve(): (value: unknown) => void {
+  const resolve = capturedResolve!;
+  capturedResolve = null;
+  return resolve as (value: unknown) => void;
+}
+function takeReject(): (reason: unknown) => void {
+  const reject = capturedReject!;
+  capturedReject = null;
+  return reject;
+}
+
+/**
+ * One `then()` (usually an `await`) waiting for a future: the caller's
+ * handlers, the resolving functions of the promise `then()` returned, and the
+ * task that is suspended on the future, if any.
+ */
+class Continuation {
+  constructor(
+    readonly future: Future<unknown>,
+    public awaiter: Task<unknown> | undefined,
+    readonly onFulfilled: ((value: unknown) => unknown) | null | undefined,
+    readonly onRejected: ((reason: unknown) => unknown) | null | undefined,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (reason: unknown) => void,
+  ) {}
+
+  /** Take the future's outcome, or `cancelInstead`, to the handlers. */
+  settle(cancelInstead: CancelledError | null): void {
+    let value: unknown;
+    try {
+      value = this.future.result();
+    } catch (error) {
+      this.deliver(true, cancelInstead ?? error);
+      return;
+    }
+    if (cancelInstead !== null) this.deliver(true, cancelInstead);
+    else this.deliver(false, value);
+  }
+
+  /** Call the handler; the returned promise follows it, as Promise.prototype.then does. */
+  deliver(failed: boolean, value: unknown): void {
+    const handler = failed ? this.onRejected : this.onFulfilled;
+    if (typeof handler !== "function") {
+      if (failed) this.reject(value);
+      else this.resolve(value);
+      return;
+    }
+    try {
+      this.resolve(handler(value));
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+}
+
+/** The loop callback for a continuation whose future is done. */
+function resumeContinuation(continuation: Continuation): void {
+  const awaiter = continuation.awaiter;
+  continuation.settle(awaiter === undefined ? null : awaiter._wakeUp(continuation.future));
 }

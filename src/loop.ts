@@ -29,7 +29,7 @@ import { setImmediate } from "node:timers";
 import { RuntimeError } from "./errors.ts";
 import { type Clock, MonotonicClock } from "./clock.ts";
 import { Future } from "./futures.ts";
-import { Handle, TimerHandle } from "./handles.ts";
+import { describeCallback, Handle, TimerHandle } from "./handles.ts";
 import { reprValue } from "./_repr.ts";
 import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
 import { runOutsideTasks } from "./_current_task.ts";
@@ -116,11 +116,13 @@ export class EventLoop {
   // Invariants: #ready holds the callbacks of the next batch; a batch is the
   // callbacks that were ready when it began, and callbacks scheduled while it
   // runs wait for the next one. _stepping is the task whose step the pump is
-  // waiting for (null when it waits for none). #wake is set exactly while the
-  // pump waits for work.
+  // waiting for (null when it waits for none). #idle is true exactly while
+  // the pump waits for work (a timer or a callback).
   readonly #clock: Clock;
-  #ready: Handle[] = [];
-  #spareBatch: Handle[] = [];
+  // Flat (callback, argument) pairs: internal scheduling (task steps, future
+  // callbacks) allocates no Handle; public handles go in as (runHandle, handle).
+  #ready: unknown[] = [];
+  #spareBatch: unknown[] = [];
   readonly #timers = new TimerHeap();
   #timerSequence = 0;
   #running = false;
@@ -133,9 +135,12 @@ export class EventLoop {
   readonly _tasks = new Set<Task<unknown>>();
   /** @internal The task whose step is running; see the design note. */
   _stepping: Task<unknown> | null = null;
-  #resumePump: (() => void) | null = null;
+  #batch: unknown[] | null = null;
+  #batchIndex = 0;
+  #inBatch = false;
+  #finishRun: (error: unknown) => void = noFinish;
   #sentinel: ReturnType<typeof setImmediate> | null = null;
-  #wake: (() => void) | null = null;
+  #idle = false;
   #cancelClockWake: (() => void) | null = null;
   #idleDeadline = Infinity;
   #defaultExecutor: Executor | null = null;
@@ -165,8 +170,12 @@ export class EventLoop {
     this.#running = true;
     setRunningLoop(this);
     try {
-      await runOutsideTasks(() => this.#pump());
+      await new Promise<void>((resolve, reject) => {
+        this.#finishRun = (error) => (error === null ? resolve() : reject(error));
+        runOutsideTasks(this.#iterate);
+      });
     } finally {
+      this.#finishRun = noFinish;
       this.#stopping = false;
       this.#running = false;
       this._stepping = null;
@@ -280,8 +289,8 @@ export class EventLoop {
     this.#checkClosed();
     checkCallable(callback, "callSoon");
     const handle = new Handle(callback, args, this);
-    this.#ready.push(handle);
-    if (this.#wake !== null) this.#wakePump();
+    this.#ready.push(runHandle, handle);
+    if (this.#idle) this.#wakePump();
     return handle;
   }
 
@@ -312,8 +321,22 @@ export class EventLoop {
     checkCallable(callback, "callAt");
     const timer = new TimerHandle(when, this.#timerSequence++, callback, args, this);
     this.#timers.push(timer);
-    if (this.#wake !== null && when < this.#idleDeadline) this.#wakePump();
+    if (this.#idle && when < this.#idleDeadline) this.#wakePump();
     return timer;
+  }
+
+  /**
+   * @internal `callSoon(callback, argument)` for the library's own callbacks:
+   * no Handle, no closed check (callers check with `_checkOpen` first).
+   */
+  _schedule<A>(callback: (argument: A) => void, argument: A): void {
+    this.#ready.push(callback, argument);
+    if (this.#idle) this.#wakePump();
+  }
+
+  /** @internal Throws `Event loop is closed` if it is. */
+  _checkOpen(): void {
+    this.#checkClosed();
   }
 
   /** @internal A timer in the heap was cancelled. */
@@ -547,6 +570,19 @@ export class EventLoop {
     });
   }
 
+  // Only done callbacks added by users can throw here; handles catch their own.
+  #reportCallbackError(
+    callback: (argument: never) => void,
+    argument: unknown,
+    error: unknown,
+  ): void {
+    this.callExceptionHandler({
+      message: `Exception in callback ${describeCallback(callback)}`,
+      exception: error,
+      handle: new Handle(callback, [argument], this),
+    });
+  }
+
   #logSafely(context: ExceptionContext): void {
     try {
       this.defaultExceptionHandler(context);
@@ -556,29 +592,101 @@ export class EventLoop {
   }
 
   // -- the pump ------------------------------------------------------------
+  //
+  // A state machine rather than an async loop, so that waiting for a task's
+  // step costs no promise: `#iterate` starts iterations, `#runBatch` runs
+  // callbacks until one resumes a task, and `_endStep` (called when that
+  // task suspends or finishes) continues the batch. All three run outside
+  // every task's context, so plain callbacks never see a current task.
 
   /**
-   * The only place callbacks run. One iteration: wait for work (timers or a
-   * callback), move due timers to the ready queue, then run the batch of
-   * callbacks ready at that moment; callbacks scheduled meanwhile wait for
-   * the next iteration.
+   * Run iterations until there is nothing to do now or a task step is in
+   * progress. One iteration: move due timers to the ready queue, then run the
+   * batch of callbacks ready at that moment; callbacks scheduled meanwhile
+   * wait for the next iteration.
    */
-  async #pump(): Promise<void> {
-    for (;;) {
-      if (this.#ready.length === 0 && !this.#stopping) await this.#waitForWork();
-      this.#moveDueTimers();
-      const batch = this.#ready;
-      this.#ready = this.#spareBatch;
-      for (let i = 0; i < batch.length; i++) {
-        batch[i].run();
-        // A resumed task runs its step in microtasks; wait for the step to end.
-        if (this._stepping !== null) await this.#stepEnd();
+  readonly #iterate = (): void => {
+    try {
+      for (;;) {
+        this.#moveDueTimers();
+        if (this.#ready.length === 0 && !this.#stopping) {
+          this.#waitForWork();
+          return;
+        }
+        this.#batch = this.#ready;
+        this.#batchIndex = 0;
+        this.#ready = this.#spareBatch;
+        if (!this.#runBatch()) return;
+        if (this.#stopping) {
+          this.#finishRun(null);
+          return;
+        }
       }
-      batch.length = 0;
-      this.#spareBatch = batch;
-      if (this.#stopping) return;
+    } catch (error) {
+      this.#finishRun(error);
     }
+  };
+
+  /**
+   * The only place callbacks run. Returns false when a callback resumed a
+   * task: the rest of the batch waits until the task's step is over.
+   */
+  #runBatch(): boolean {
+    const batch = this.#batch!;
+    this.#inBatch = true;
+    try {
+      while (this.#batchIndex < batch.length) {
+        const index = this.#batchIndex;
+        this.#batchIndex = index + 2;
+        const callback = batch[index] as (argument: unknown) => void;
+        const argument = batch[index + 1];
+        try {
+          callback(argument);
+        } catch (error) {
+          this.#reportCallbackError(callback, argument, error);
+        }
+        // A resumed task runs its step in microtasks; wait for the step to end.
+        if (this._stepping !== null) {
+          this.#sentinel ??= setImmediate(this.#stallSentinel);
+          return false;
+        }
+      }
+    } finally {
+      this.#inBatch = false;
+    }
+    batch.length = 0;
+    this.#spareBatch = batch;
+    this.#batch = null;
+    return true;
   }
+
+  readonly #continueBatch = (): void => {
+    try {
+      if (!this.#runBatch()) return;
+      if (this.#stopping) this.#finishRun(null);
+      else this.#iterate();
+    } catch (error) {
+      this.#finishRun(error);
+    }
+  };
+
+  /** @internal `task` suspended or finished: if the pump waits for it, go on. */
+  _endStep(task: Task<unknown>): void {
+    if (this._stepping !== task) return;
+    this._stepping = null;
+    // A task that suspends synchronously inside its first step (a `then()`
+    // call before any await) is still inside #runBatch, which goes on itself.
+    if (!this.#inBatch) runOutsideTasks(this.#continueBatch);
+  }
+
+  // Runs only once the host has no microtasks left: if the pump still waits
+  // for a step, that step is parked on a foreign promise.
+  readonly #stallSentinel = (): void => {
+    this.#sentinel = null;
+    if (this._stepping === null) return;
+    this._stepping = null;
+    runOutsideTasks(this.#continueBatch);
+  };
 
   #moveDueTimers(): void {
     const timers = this.#timers;
@@ -591,55 +699,29 @@ export class EventLoop {
     ) {
       timers.pop();
       timer.inHeap = false;
-      this.#ready.push(timer);
+      this.#ready.push(runHandle, timer);
     }
   }
 
-  #waitForWork(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      const next = this.#timers.peek();
-      this.#idleDeadline = next === undefined ? Infinity : next.when();
-      this.#cancelClockWake = this.#clock.wakeAt(this.#idleDeadline, this.#wakePump);
-    });
+  #waitForWork(): void {
+    this.#idle = true;
+    const next = this.#timers.peek();
+    this.#idleDeadline = next === undefined ? Infinity : next.when();
+    this.#cancelClockWake = this.#clock.wakeAt(this.#idleDeadline, this.#wakePump);
   }
 
+  // Never runs the pump synchronously: whoever scheduled the work goes on
+  // first, as with any callSoon.
   readonly #wakePump = (): void => {
-    const wake = this.#wake;
-    if (wake === null) return;
-    this.#wake = null;
+    if (!this.#idle) return;
+    this.#idle = false;
     this.#cancelClockWake!();
     this.#cancelClockWake = null;
-    wake();
+    queueMicrotask(this.#iterateOutsideTasks);
   };
 
-  #stepEnd(): Promise<void> {
-    this.#sentinel ??= setImmediate(this.#stallSentinel);
-    return new Promise((resolve) => {
-      this.#resumePump = resolve;
-    });
-  }
-
-  /** @internal `task` suspended or finished: if the pump waits for it, go on. */
-  _endStep(task: Task<unknown>): void {
-    if (this._stepping !== task) return;
-    this._stepping = null;
-    const resume = this.#resumePump;
-    if (resume !== null) {
-      this.#resumePump = null;
-      resume();
-    }
-  }
-
-  // Runs only once the host has no microtasks left: if the pump still waits
-  // for a step, that step is parked on a foreign promise.
-  readonly #stallSentinel = (): void => {
-    this.#sentinel = null;
-    const resume = this.#resumePump;
-    if (resume === null) return;
-    this._stepping = null;
-    this.#resumePump = null;
-    resume();
+  readonly #iterateOutsideTasks = (): void => {
+    runOutsideTasks(this.#iterate);
   };
 
   // -- checks --------------------------------------------------------------
@@ -666,6 +748,12 @@ export class EventLoop {
     }
     return this.createTask(awaitable as () => PromiseLike<T>);
   }
+}
+
+function noFinish(): void {}
+
+function runHandle(handle: Handle): void {
+  handle.run();
 }
 
 function checkCallable(callback: unknown, method: string): void {

@@ -47,8 +47,9 @@ export function sleep<T>(delay: number, result?: T): Future<T | undefined> {
     return failed;
   }
   if (delay <= 0) {
-    const future = new Future<T | undefined>(loop);
-    loop.callSoon(finishYield, future, result);
+    const future = new YieldFuture<T | undefined>(loop, result);
+    loop._checkOpen();
+    loop._schedule(finishYield, future as YieldFuture<unknown>);
     return future;
   }
   return new SleepFuture<T | undefined>(loop, delay, result);
@@ -57,8 +58,15 @@ export function sleep<T>(delay: number, result?: T): Future<T | undefined> {
 // asyncio's sleep(0) is a bare yield: the task runs again at the next
 // iteration. Running the waiter's wake-up right here, not through one more
 // callSoon, gives exactly that (pinned by "sleep(0) yields one iteration").
-function finishYield<T>(future: Future<T>, result: T): void {
-  if (!future.done()) future._setResultNow(result);
+function finishYield(future: YieldFuture<unknown>): void {
+  if (!future.done()) future._setResultNow(future.value);
+}
+
+/** The Future of `sleep(0)`: carries the result until the yield is over. */
+class YieldFuture<T> extends Future<T> {
+  constructor(loop: EventLoop, readonly value: T) {
+    super(loop);
+  }
 }
 
 /** A sleep's Future: cancelling it cancels its timer too. */

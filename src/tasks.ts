@@ -90,7 +90,8 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _waiter: Future<unknown> | null = null;
   /** @internal */ _mustCancel = false;
   #cancelRequests = 0;
-  #name: string;
+  // A number until asked for: most tasks never need their "Task-N" string.
+  #name: string | number;
   readonly #coroName: string;
   #body: (() => unknown) | null;
   #abort: AbortController | null = null;
@@ -117,14 +118,16 @@ export class Task<T = unknown> extends Future<T> {
     } else {
       throw new TypeError(`a coroutine was expected, got ${reprValue(coro)}`);
     }
-    this.#name = options.name === undefined ? `Task-${++taskCounter}` : String(options.name);
+    this.#name = options.name === undefined ? ++taskCounter : String(options.name);
     loop._tasks.add(this);
-    loop.callSoon(startTask, this as Task<unknown>);
+    loop._checkOpen();
+    loop._schedule(startTask, this as Task<unknown>);
   }
 
   /** The task's name. */
   getName(): string {
-    return this.#name;
+    const name = this.#name;
+    return typeof name === "number" ? `Task-${name}` : name;
   }
 
   /** Rename the task. */
@@ -194,7 +197,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   override toString(): string {
-    const head = `<Task ${this._state} name='${this.#name}' coro=<${this.#coroName}()>`;
+    const head = `<Task ${this._state} name='${this.getName()}' coro=<${this.#coroName}()>`;
     if (this._state !== "finished") return `${head}>`;
     const error = this._peekException();
     return error !== undefined ? `${head} exception=${reprValue(error)}>` : `${head}>`;
