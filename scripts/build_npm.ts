@@ -11,13 +11,15 @@
  * Relative `.ts` specifiers become `.js`: in import and export declarations
  * and `import()` (TypeScript's `rewriteRelativeImportExtensions`), and, by the
  * transformer below, in declaration files and in `new URL("./x.ts",
- * import.meta.url)` / `import.meta.resolve("./x.ts")`, which is how the Worker
- * bootstrap and Worker fixtures are found.
+ * import.meta.url)` / `import.meta.resolve("./x.ts")`, which is how code names
+ * a module for a Worker (executor module functions, test fixtures).
  *
- * No CommonJS build: `import.meta.url` locates the Worker bootstrap and has no
- * CommonJS equivalent, and a second copy of the modules would give CommonJS
- * users their own `CancelledError` and loop registry. Node 20.19+ and 22.12+
- * `require()` the ESM build directly, which the CI consumer check exercises.
+ * No CommonJS build: a second copy of the modules would give CommonJS users
+ * their own `CancelledError` class and running-loop registry, so `instanceof`
+ * and `getRunningLoop()` would disagree across the two (the dual-package
+ * hazard). Node 20.19+ and 22.12+ `require()` the ES modules directly, which
+ * the CI consumer check exercises; that holds while no shipped module uses
+ * top-level `await`.
  *
  * Type errors in `mod.ts` and `src/` fail the build (they would reach users
  * through the `.d.ts`); in tests and examples they are listed but not fatal,
