@@ -39,15 +39,16 @@ const post = port
 const isNode = typeof Deno === "undefined" && typeof process === "object" &&
   process !== null && typeof process.versions === "object" && !!process.versions.node;
 
-// --- The job the Worker is running, for jobSignal(). ---
-let current = null;
+// --- The job the Worker is running, for jobSignal(). One record, reused. ---
+const current = { id: 0, controller: null, aborted: false };
+let running = false;
 function cancelReason() {
   const e = new Error("The job was cancelled");
   e.name = "CancelledError";
   return e;
 }
 function jobSignal() {
-  if (current === null) throw new Error("jobSignal() must be called while an executor job runs");
+  if (!running) throw new Error("jobSignal() must be called while an executor job runs");
   if (current.controller === null) {
     current.controller = new AbortController();
     if (current.aborted) current.controller.abort(cancelReason());
@@ -163,7 +164,10 @@ async function drain() {
     if (head >= 1024 && head * 2 >= queue.length) { queue.splice(0, head); head = 0; }
     const id = job[0];
     if (dropped.size !== 0 && dropped.delete(id)) { post([DROPPED, id]); continue; }
-    current = { id, controller: null, aborted: false };
+    current.id = id;
+    current.controller = null;
+    current.aborted = false;
+    running = true;
     const start = performance.now();
     let tag = OK, value, transfer;
     try {
@@ -177,7 +181,7 @@ async function drain() {
       value = wireError(e, 0);
       transfer = undefined;
     }
-    current = null;
+    running = false;
     const ms = performance.now() - start;
     if (dirty) await flushStdio();
     try {
@@ -222,7 +226,7 @@ function onMessage(msg) {
     }
     case CANCEL: {
       const id = msg[1];
-      if (current !== null && current.id === id) {
+      if (running && current.id === id) {
         current.aborted = true;
         if (current.controller !== null) current.controller.abort(cancelReason());
       } else {

@@ -6,11 +6,15 @@
  *   `maxWorkers`; an idle Worker is unref'd at once (it never keeps the
  *   process alive on `worker_threads`) and terminated after `idleTimeout`.
  * - A Worker runs one job at a time. Jobs of a function whose measured run
- *   time is short (under {@linkcode SHORT_JOB_MS}) are also pipelined: up to
- *   {@linkcode PIPELINE_DEPTH} per Worker, sent in batches, so that tiny jobs
- *   are not bound by the message round trip (benchmark B6). Longer jobs go
- *   one per Worker so that no job waits behind a long one while another
- *   Worker idles. A function's first job counts as long.
+ *   time is short (under {@linkcode SHORT_JOB_MS}) are also pipelined: each
+ *   Worker holds a few ms of them ({@linkcode PIPELINE_BUDGET_MS}, at most
+ *   {@linkcode PIPELINE_DEPTH} jobs), refilled in batches when half done, so
+ *   that tiny jobs are bound neither by the message round trip nor by the
+ *   main thread's turn to refill (benchmark B6: with a fixed depth of 32 the
+ *   Workers starved and throughput fell to 0.8 of a hand-written pool that
+ *   posts everything at once; with 256, 1.0-1.3). Longer jobs go one per
+ *   Worker so that no job waits behind a long one while another Worker
+ *   idles. A function's first job counts as long.
  * - `submit()` throws when the call cannot be accepted at all (a function
  *   that cannot be shipped, a pool shut down or broken); everything found out
  *   later (arguments that cannot be cloned, a captured variable, a crash, a
@@ -68,7 +72,13 @@ import type {
 /** A job whose function ran shorter than this (ms, moving average) may be pipelined. */
 export const SHORT_JOB_MS = 1;
 /** Most jobs in flight on one Worker when pipelining. */
-export const PIPELINE_DEPTH = 32;
+export const PIPELINE_DEPTH = 256;
+/**
+ * Pipelined work per Worker, in ms of measured run time: the depth for a
+ * function is this over its mean run time (2 to {@linkcode PIPELINE_DEPTH}),
+ * so that a Worker's backlog stays a few ms long however short the jobs.
+ */
+export const PIPELINE_BUDGET_MS = 4;
 /** Start-up failures in a row after which the pool stops starting Workers. */
 export const MAX_STARTUP_FAILURES = 3;
 
@@ -466,9 +476,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         job.markSent(short);
         worker.jobs.push(job);
         batch.push(job);
-      } while (
-        worker.long === 0 && worker.jobs.length < PIPELINE_DEPTH && this.#isShortNext()
-      );
+      } while (worker.long === 0 && worker.jobs.length < this.#depthForNext());
     }
     if (batches !== undefined) {
       for (const [worker, batch] of batches) this.#send(worker, batch);
@@ -478,7 +486,8 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   /** An idle Worker, else a new one, else one that may take more short jobs. */
   #pickWorker(): PoolWorker | undefined {
     let best: PoolWorker | undefined;
-    let load = PIPELINE_DEPTH / 2;
+    // Refill a pipelining Worker once it is down to half its depth.
+    let load = this.#depthForNext() / 2;
     for (const worker of this.#workers) {
       if (worker.jobs.length === 0) return worker;
       if (worker.long === 0 && worker.jobs.length < load) {
@@ -495,9 +504,17 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     return next !== undefined && next.entry.meanMs < SHORT_JOB_MS;
   }
 
+  /** How many jobs like the next one a Worker may hold (1 if it is not short). */
+  #depthForNext(): number {
+    const next = this.#queue.peek();
+    if (next === undefined || !(next.entry.meanMs < SHORT_JOB_MS)) return 1;
+    const depth = Math.floor(PIPELINE_BUDGET_MS / next.entry.meanMs);
+    return Math.min(PIPELINE_DEPTH, Math.max(2, depth));
+  }
+
   /** Take `job` off the Worker's in-flight list. */
   #unlist(worker: PoolWorker, index: number): Job<unknown> {
-    const [job] = worker.jobs.splice(index, 1);
+    const job = index === 0 ? worker.jobs.shift()! : worker.jobs.splice(index, 1)[0];
     if (!job.sentShort) worker.long--;
     return job;
   }
