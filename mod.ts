@@ -89,3 +89,16 @@ export {
   Queue,
   type QueueState,
 } from "./src/queues.ts";
+export { toThread } from "./src/threads.ts";
+export { WorkerPoolExecutor, type WorkerPoolExecutorOptions } from "./src/executor/pool.ts";
+export { type FunctionExportName, moduleFunction, withOptions } from "./src/executor/functions.ts";
+export { jobSignal, transferResult } from "./src/executor/worker_api.ts";
+export type {
+  AnyFunction,
+  Executor,
+  ExecutorJob,
+  JobOptions,
+  ModuleFunction,
+  ShutdownOptions,
+} from "./src/executor/types.ts";
+export type { BackendKind, ResourceLimits } from "./src/executor/backend.ts";
