@@ -93,6 +93,12 @@ export interface WorkerHandle {
   unref(): void;
   /** Stop the Worker now. Idempotent. */
   terminate(): void;
+  /**
+   * Call `callback` once the host has relayed `bytes` bytes (counted since
+   * the Worker started) of the Worker's stdout and stderr: at once where the
+   * runtime prints a Worker's output itself.
+   */
+  afterOutput(bytes: number, callback: () => void): void;
 }
 
 /** Options for {@linkcode startWorker}. */
@@ -141,6 +147,24 @@ function startThread(options: StartWorkerOptions, events: WorkerEvents): WorkerH
   worker.on("message", (data: FromWorker) => {
     if (live) events.message(data);
   });
+  // Node pipes a Worker's output to the process through streams; count what
+  // went through, for afterOutput. (Deno prints it itself: no data events.)
+  let relayed = 0;
+  let waiting: { bytes: number; callback: () => void }[] = [];
+  const release = (all: boolean) => {
+    const due = all ? waiting : waiting.filter((w) => w.bytes <= relayed);
+    if (due.length === 0) return;
+    waiting = all ? [] : waiting.filter((w) => w.bytes > relayed);
+    for (const w of due) w.callback();
+  };
+  const relays = [worker.stdout, worker.stderr].filter((stream) => stream != null);
+  for (const stream of relays) {
+    stream.on("data", (chunk: { length: number }) => {
+      relayed += chunk.length;
+      release(false);
+    });
+  }
+  worker.on("exit", () => release(true));
   worker.on("error", (error: unknown) => end(error));
   worker.on("messageerror", (error: unknown) => end(error));
   worker.on("exit", (code: number) => end(code));
@@ -152,6 +176,10 @@ function startThread(options: StartWorkerOptions, events: WorkerEvents): WorkerH
       live = false;
       // The promise settles with the exit code; nothing to wait for here.
       worker.terminate().catch(() => {});
+    },
+    afterOutput(bytes, callback) {
+      if (relays.length === 0 || bytes <= relayed) callback();
+      else waiting.push({ bytes, callback });
     },
   };
 }
@@ -188,5 +216,7 @@ function startWebWorker(options: StartWorkerOptions, events: WorkerEvents): Work
       live = false;
       worker.terminate();
     },
+    // Deno prints a web Worker's output itself, in real time.
+    afterOutput: (_bytes, callback) => callback(),
   };
 }

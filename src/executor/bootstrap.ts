@@ -85,11 +85,17 @@ if (typeof process === "object" && process !== null && typeof process.exit === "
 }
 
 // --- Node: flush relayed stdout/stderr before a result (WORKER_FACTS (e)). ---
+// The bytes written count too: the host waits until it has relayed them all.
 let dirty = false;
+let written = 0;
 if (isNode) {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write;
-    stream.write = function (...args) { dirty = true; return write.apply(this, args); };
+    stream.write = function (chunk, ...rest) {
+      dirty = true;
+      written += typeof chunk === "string" ? Buffer.byteLength(chunk) : (chunk?.byteLength ?? 0);
+      return write.call(this, chunk, ...rest);
+    };
   }
 }
 function flushStdio() {
@@ -183,9 +189,10 @@ async function drain() {
     }
     running = false;
     const ms = performance.now() - start;
+    const outputBytes = dirty ? written : 0;
     if (dirty) await flushStdio();
     try {
-      post([tag, id, value, ms], transfer);
+      post([tag, id, value, ms, outputBytes], transfer);
     } catch (e) {
       const what = tag === OK ? "result" : "error";
       post([ERR, id, {

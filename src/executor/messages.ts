@@ -71,8 +71,8 @@ export type WireError =
 /** Anything a Worker sends. `ms` is the job's run time in the Worker. */
 export type FromWorker =
   | readonly [tag: typeof READY]
-  | readonly [tag: typeof OK, id: number, value: unknown, ms: number]
-  | readonly [tag: typeof ERR, id: number, error: WireError, ms: number]
+  | readonly [tag: typeof OK, id: number, value: unknown, ms: number, outputBytes?: number]
+  | readonly [tag: typeof ERR, id: number, error: WireError, ms: number, outputBytes?: number]
   | readonly [tag: typeof DROPPED, id: number]
   | readonly [tag: typeof CLOSING, code: number]
   | readonly [tag: typeof INIT_FAILED, error: WireError];

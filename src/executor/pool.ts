@@ -58,6 +58,7 @@ import {
   OK,
   READY,
   RUN,
+  type WireError,
 } from "./messages.ts";
 import { FifoQueue, type JobQueue } from "./queue.ts";
 import { jobError, rebuildError } from "./remote_error.ts";
@@ -617,8 +618,14 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
           entry.meanMs = entry.meanMs !== entry.meanMs
             ? data[3]
             : entry.meanMs * 0.75 + data[3] * 0.25;
-          if (data[0] === OK) job.fulfil(data[2]);
-          else job.reject(jobError(data[2], entry));
+          const settle = data[0] === OK
+            ? () => job.fulfil(data[2])
+            : () => job.reject(jobError(data[2] as WireError, entry));
+          // Node relays a Worker's stdout through another port: the caller
+          // sees the result once everything the job printed was written.
+          const outputBytes = data[4];
+          if (outputBytes) worker.handle.afterOutput(outputBytes, settle);
+          else settle();
         }
         this.#dispatch();
         if (jobs.length === 0) this.#idle(worker);
