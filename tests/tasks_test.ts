@@ -149,13 +149,16 @@ describe("task steps", () => {
   it("a step parked on a foreign promise lets the others run", async () => {
     await runVirtual(async () => {
       const seen: string[] = [];
+      let release!: () => void;
+      const foreign = new Promise<void>((resolve) => (release = resolve));
       const slow = createTask(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await foreign;
         seen.push("foreign done");
       });
       const fast = createTask(async () => {
         for (let i = 0; i < 3; i++) await sleep(0);
         seen.push("fast done");
+        release();
       });
       await slow;
       await fast;
@@ -279,9 +282,11 @@ describe("Task.cancel()", () => {
     await runVirtual(async () => {
       const seen: string[] = [];
       let signal: AbortSignal | undefined;
+      let release!: () => void;
+      const foreign = new Promise<void>((resolve) => (release = resolve));
       const task = createTask(async () => {
         signal = currentTask()!.signal;
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await foreign;
         seen.push(`after foreign, aborted=${signal.aborted}`);
         await sleep(1000);
         seen.push("never");
@@ -289,6 +294,7 @@ describe("Task.cancel()", () => {
       await sleep(0);
       task.cancel("later");
       assert.equal(signal!.aborted, true);
+      release();
       assert.ok(signal!.reason instanceof CancelledError);
       await assert.rejects(async () => await task, { message: "later" });
       assert.deepEqual(seen, ["after foreign, aborted=true"]);
@@ -297,12 +303,15 @@ describe("Task.cancel()", () => {
 
   it("a cancel that finds the body finishing still cancels the task", async () => {
     await runVirtual(async () => {
+      let release!: () => void;
+      const foreign = new Promise<void>((resolve) => (release = resolve));
       const task = createTask(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await foreign;
         return "finished anyway";
       });
       await sleep(0);
       task.cancel();
+      release();
       await assert.rejects(async () => await task, CancelledError);
       assert.equal(task.cancelled(), true);
     });
