@@ -36,6 +36,7 @@
 import { Worker as ThreadWorker } from "node:worker_threads";
 import { bootstrapUrl } from "./bootstrap.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
+import type { TransferableObject } from "./types.ts";
 
 /**
  * Which Worker API a pool uses. See the design note of `backend.ts`.
@@ -86,7 +87,7 @@ export interface WorkerEvents {
  */
 export interface WorkerHandle {
   /** Send a message; throws (synchronously) a `DataCloneError` if it cannot be cloned. */
-  post(message: ToWorker, transfer?: Transferable[]): void;
+  post(message: ToWorker, transfer?: TransferableObject[]): void;
   /** Let this Worker keep the process alive (a job is in flight). */
   ref(): void;
   /** Let the process exit while this Worker idles. A no-op for web Workers. */
@@ -209,7 +210,7 @@ function startWebWorker(options: StartWorkerOptions, events: WorkerEvents): Work
   };
   worker.onmessageerror = () => end(new Error("A message from the Worker could not be decoded"));
   return {
-    post: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    post: (message, transfer) => worker.postMessage(message, (transfer ?? []) as Transferable[]),
     ref() {},
     unref() {},
     terminate() {

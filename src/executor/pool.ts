@@ -69,6 +69,7 @@ import type {
   ModuleFunction,
   ShutdownOptions,
 } from "./types.ts";
+import type { TransferableObject } from "./types.ts";
 
 /** A job whose function ran shorter than this (ms, moving average) may be pipelined. */
 export const SHORT_JOB_MS = 1;
@@ -523,7 +524,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   /** Post a batch; if it cannot be cloned, post job by job to find the culprits. */
   #send(worker: PoolWorker, batch: Job<unknown>[]): void {
     let defs: FunctionDef[] | null = null;
-    let transfer: Transferable[] | undefined;
+    let transfer: TransferableObject[] | undefined;
     const messages: JobMessage[] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const job = batch[i];

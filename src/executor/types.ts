@@ -153,7 +153,7 @@ export interface JobOptions {
    * `ArrayBuffer`s found in `args`; they are detached in the caller.
    * @default {[]}
    */
-  transfer?: readonly Transferable[];
+  transfer?: readonly TransferableObject[];
   /**
    * Seconds from `submit()` until the job rejects with `TimeoutError` and is
    * cancelled (as by `cancel()`, so `terminate` applies). No limit when
@@ -174,3 +174,11 @@ export interface JobOptions {
    */
   signal?: AbortSignal;
 }
+
+/**
+ * An object that can be transferred to or from a Worker: an `ArrayBuffer`, a
+ * `MessagePort`, or another transferable of the runtime. Spelled as `object`
+ * because the DOM's `Transferable` type is missing from Node's type library,
+ * and the shipped declarations must compile without it.
+ */
+export type TransferableObject = object;

@@ -10,9 +10,11 @@
  * @module
  */
 
+import type { TransferableObject } from "./types.ts";
+
 interface WorkerApi {
   jobSignal(): AbortSignal;
-  transferResult<T>(value: T, transfer: readonly Transferable[]): T;
+  transferResult<T>(value: T, transfer: readonly TransferableObject[]): T;
 }
 
 const REGISTRY = Symbol.for("asyncio-ts.executor.worker");
@@ -75,7 +77,7 @@ export function jobSignal(): AbortSignal {
  * console.log(bytes.length, bytes[0]); // 1024 7
  * ```
  */
-export function transferResult<T>(value: T, transfer: readonly Transferable[]): T {
+export function transferResult<T>(value: T, transfer: readonly TransferableObject[]): T {
   const worker = api();
   return worker === undefined ? value : worker.transferResult(value, transfer);
 }
