@@ -18,20 +18,40 @@ import type { Task } from "./tasks.ts";
 
 const storage = new AsyncLocalStorage<Task<unknown>>();
 
+// True while the pump runs plain callbacks. Not `storage.exit()`: on Deno
+// that only clears a flag which the next `storage.run()` sets again, so a
+// callback after a task's first step in the same batch saw the ambient
+// task (the pump resumes inside some task's microtask). Our own flag, saved
+// and restored around both, cannot leak; no microtask can run while it is
+// set, since it is only set during synchronous code.
+let outside = false;
+
 /** Run `body` (a task's first step) so that its continuations belong to `task`. */
 export function runInTask<R>(task: Task<unknown>, body: () => R): R {
-  return storage.run(task, body);
+  const saved = outside;
+  outside = false;
+  try {
+    return storage.run(task, body);
+  } finally {
+    outside = saved;
+  }
 }
 
 /** The task whose code is running, or `undefined` outside every task. */
 export function taskInContext(): Task<unknown> | undefined {
-  return storage.getStore();
+  return outside ? undefined : storage.getStore();
 }
 
 /**
  * Run `body` outside every task. The loop's pump starts here so that plain
- * callbacks never inherit the context of whoever started the loop.
+ * callbacks never see the task whose microtask the pump happens to run in.
  */
 export function runOutsideTasks<R>(body: () => R): R {
-  return storage.exit(body);
+  const saved = outside;
+  outside = true;
+  try {
+    return body();
+  } finally {
+    outside = saved;
+  }
 }

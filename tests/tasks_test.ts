@@ -404,6 +404,20 @@ describe("currentTask() and allTasks()", () => {
     });
   });
 
+  it("currentTask() is null in a callback that runs after a task's first step in the same iteration", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const gate = loop.createFuture();
+      const parked = createTask(async () => await gate);
+      createTask(() => 5); // a body that returns at once, inside the same batch
+      const fromCallback = new Future<unknown>();
+      loop.callSoon(() => fromCallback.setResult(currentTask()));
+      assert.equal(await fromCallback, null);
+      gate.setResult(1);
+      await parked;
+    });
+  });
+
   it("allTasks() holds the tasks not done yet", async () => {
     await runVirtual(async () => {
       const main = currentTask()!;
