@@ -1,10 +1,12 @@
 // Test helpers: loops on a virtual clock, and capturing what the loop reports.
+import assert from "node:assert/strict";
 import {
   type EventLoop,
   type ExceptionContext,
   newEventLoop,
   run,
   type RunnerOptions,
+  sleep,
   VirtualClock,
 } from "../mod.ts";
 
@@ -26,4 +28,19 @@ export function captureReports(loop: EventLoop): ExceptionContext[] {
   const reports: ExceptionContext[] = [];
   loop.setExceptionHandler((_loop, context) => reports.push(context));
   return reports;
+}
+
+/** Await `awaitable` and return the error it failed with; fail if it did not. */
+export async function failure(awaitable: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await awaitable;
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected a failure");
+}
+
+/** Yield `n` loop iterations. */
+export async function yields(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await sleep(0);
 }

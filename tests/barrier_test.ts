@@ -9,17 +9,11 @@ import {
   CancelledError,
   createTask,
   gather,
-  newEventLoop,
-  run,
   RuntimeError,
   sleep,
   type Task,
-  VirtualClock,
 } from "../mod.ts";
-
-function runVirtual<T>(main: () => Promise<T>): Promise<T> {
-  return run(main, { loopFactory: () => newEventLoop({ clock: new VirtualClock() }) });
-}
+import { runVirtual } from "./_virtual.ts";
 
 function spawn<T>(n: number, body: (i: number) => Promise<T>): Task<T>[] {
   return Array.from({ length: n }, (_, i) => createTask(() => body(i)));

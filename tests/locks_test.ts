@@ -12,32 +12,12 @@ import {
   gather,
   getRunningLoop,
   Lock,
-  newEventLoop,
-  run,
   RuntimeError,
   Semaphore,
   sleep,
   type Task,
-  VirtualClock,
 } from "../mod.ts";
-
-function runVirtual<T>(main: () => Promise<T>): Promise<T> {
-  return run(main, { loopFactory: () => newEventLoop({ clock: new VirtualClock() }) });
-}
-
-/** Await `task` and return the error it failed with. */
-async function failure(task: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await task;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the task to fail");
-}
-
-async function yields(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await sleep(0);
-}
+import { failure, runVirtual, yields } from "./_virtual.ts";
 
 describe("Lock", () => {
   it("shows its state and waiters in toString", () =>

@@ -9,35 +9,16 @@ import {
   gather,
   getRunningLoop,
   LifoQueue,
-  newEventLoop,
   PriorityQueue,
   Queue,
   QueueEmpty,
   QueueFull,
   QueueShutDown,
-  run,
   RuntimeError,
   sleep,
-  VirtualClock,
 } from "../mod.ts";
+import { failure, runVirtual, yields } from "./_virtual.ts";
 import { needsDeno, runDeno } from "./_subprocess.ts";
-
-function runVirtual<T>(main: () => Promise<T>): Promise<T> {
-  return run(main, { loopFactory: () => newEventLoop({ clock: new VirtualClock() }) });
-}
-
-async function failure(task: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await task;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected a failure");
-}
-
-async function yields(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await sleep(0);
-}
 
 const isShutDown = (e: unknown) => e instanceof QueueShutDown;
 
