@@ -3,7 +3,7 @@
 // warm-up. Run: deno run -A scripts/bench/core_bench.ts [N]
 import { CancelledError, createTask, gather, run, sleep } from "../../mod.ts";
 
-const N = Number(Deno.args[0] ?? 100_000);
+const N = Number(Deno.args.find((arg) => /^\d+$/.test(arg)) ?? 100_000);
 const ROUNDS = 5;
 
 /** B1 on asyncio-ts: N tasks each `await sleep(0); return i`, gathered. */
