@@ -33,7 +33,7 @@ import { describeCallback, Handle, TimerHandle } from "./handles.ts";
 import { reprValue } from "./_repr.ts";
 import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
 import { runOutsideTasks } from "./_current_task.ts";
-import { type CoroutineArgs, parseTaskArguments, Task } from "./tasks.ts";
+import { type CoroutineArgs, createTaskFromSpec, type Task } from "./tasks.ts";
 import { TimerHeap } from "./_timer_heap.ts";
 import {
   addLoopSignalHandler,
@@ -361,8 +361,7 @@ export class EventLoop {
    */
   createTask<T, A extends unknown[]>(...spec: CoroutineArgs<T, A>): Task<T> {
     this.#checkClosed();
-    const { coro, args, name } = parseTaskArguments<T, A>(spec);
-    return new Task<T>(coro, { loop: this, args, name });
+    return createTaskFromSpec<T>(this, spec);
   }
 
   // -- the executor --------------------------------------------------------

@@ -92,8 +92,13 @@ export class Task<T = unknown> extends Future<T> {
   #cancelRequests = 0;
   // A number until asked for: most tasks never need their "Task-N" string.
   #name: string | number;
-  readonly #coroName: string;
-  #body: (() => unknown) | null;
+  // The function (or promise) until the first step, then its name: a
+  // started body is held by its own async function, not by the task.
+  #coro: unknown;
+  // The arguments are #args[#argStart...]: createTask's own rest array,
+  // kept as it is rather than copied or closed over (no allocation per task).
+  #args: readonly unknown[] | null;
+  #argStart = 0;
   #abort: AbortController | null = null;
 
   /**
@@ -105,20 +110,38 @@ export class Task<T = unknown> extends Future<T> {
     coro: CoroutineFunction<T, unknown[]> | PromiseLike<T>,
     options: TaskOptions & { loop?: EventLoop; args?: readonly unknown[] } = {},
   ) {
-    const loop = options.loop ?? requireRunningLoop();
-    super(loop);
-    if (typeof coro === "function") {
-      const args = options.args ?? [];
-      this.#body = args.length === 0 ? coro as () => unknown : () => coro(...args);
-      this.#coroName = coro.name || "<anonymous>";
-    } else if (isThenable(coro)) {
-      // Waiting through a Future makes the wait cancellable at once.
-      this.#body = () => wrapThenable(coro, loop);
-      this.#coroName = "<promise>";
+    let loop: EventLoop;
+    let name: unknown;
+    let args: readonly unknown[] | null;
+    let argStart = 0;
+    if (options === FROM_SPEC) {
+      // loop.createTask: the (options?, coro, ...args) array, parsed here.
+      const spec = pendingSpec!;
+      pendingSpec = null;
+      loop = pendingLoop!;
+      pendingLoop = null;
+      const head = spec[0];
+      let at = 0;
+      if (typeof head === "object" && head !== null && !isThenable(head)) {
+        name = (head as TaskOptions).name;
+        at = 1;
+      }
+      coro = spec[at] as typeof coro;
+      args = spec;
+      argStart = at + 1;
     } else {
+      loop = options.loop ?? requireRunningLoop();
+      name = options.name;
+      args = options.args ?? null;
+    }
+    super(loop);
+    if (typeof coro !== "function" && !isThenable(coro)) {
       throw new TypeError(`a coroutine was expected, got ${reprValue(coro)}`);
     }
-    this.#name = options.name === undefined ? ++taskCounter : String(options.name);
+    this.#coro = coro;
+    this.#args = args;
+    this.#argStart = argStart;
+    this.#name = name === undefined ? ++taskCounter : String(name);
     loop._tasks.add(this);
     loop._checkOpen();
     loop._schedule(startTask, this as Task<unknown>);
@@ -197,7 +220,7 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   override toString(): string {
-    const head = `<Task ${this._state} name='${this.getName()}' coro=<${this.#coroName}()>`;
+    const head = `<Task ${this._state} name='${this.getName()}' coro=<${coroName(this.#coro)}()>`;
     if (this._state !== "finished") return `${head}>`;
     const error = this._peekException();
     return error !== undefined ? `${head} exception=${reprValue(error)}>` : `${head}>`;
@@ -205,34 +228,85 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal First step: run the body inside the task's context. */
   _start(): void {
-    const body = this.#body!;
-    this.#body = null;
     if (this._mustCancel) {
       // Cancelled before its first step: the body never runs.
       this._mustCancel = false;
+      this.#coro = coroName(this.#coro);
+      this.#args = null;
       this.#bodyFailed(new CancelledError(this._cancelMessage));
       return;
     }
     this.getLoop()._stepping = this as Task<unknown>;
+    // One context switch per task: the body and the handlers of its outcome
+    // both start inside it (no closure: the task goes by a module slot).
+    startingTask = this as Task<unknown>;
+    runInTask(this as Task<unknown>, Task.#firstStep);
+  }
+
+  static readonly #firstStep = (): void => {
+    const task = startingTask!;
+    startingTask = null;
+    task.#runFirstStep();
+  };
+
+  // Runs inside the task's context, so promise reactions made here carry it.
+  #runFirstStep(): void {
     let outcome: unknown;
     try {
-      outcome = runInTask(this as Task<unknown>, body);
+      outcome = this.#callBody();
     } catch (error) {
       this.#bodyFailed(error);
       return;
     }
-    if (isThenable(outcome)) {
-      const onReturn = (value: unknown) => this.#bodyReturned(value as T);
-      const onFail = (error: unknown) => this.#bodyFailed(error);
-      // A body that returns a library Future (`() => sleep(1)`) waits on it
-      // as the task, so that a cancel reaches it.
-      if (outcome instanceof Future) {
-        runInTask(this as Task<unknown>, () => outcome.then(onReturn, onFail));
-      } else outcome.then(onReturn, onFail);
+    if (outcome instanceof Promise && Object.getPrototypeOf(outcome) === Promise.prototype) {
+      // A native promise (any async function's) runs its reactions in the
+      // context they were made in, so shared handlers find the task there:
+      // no two closures per task, retained for its whole life.
+      outcome.then(Task.#onBodyReturned, Task.#onBodyFailed);
+    } else if (isThenable(outcome)) {
+      // Foreign thenables may call back from anywhere, and a library Future
+      // (`() => sleep(1)`) resumes from the pump: these get closures. The
+      // Future's then() sees this task in context and makes it the waiter,
+      // so that a cancel reaches it.
+      outcome.then(
+        (value: unknown) => this.#bodyReturned(value as T),
+        (error: unknown) => this.#bodyFailed(error),
+      );
     } else {
       this.#bodyReturned(outcome as T);
     }
   }
+
+  #callBody(): unknown {
+    const coro = this.#coro;
+    const args = this.#args;
+    const at = this.#argStart;
+    this.#coro = coroName(coro);
+    this.#args = null;
+    if (typeof coro !== "function") {
+      // Waiting through a Future makes the wait cancellable at once.
+      return wrapThenable(coro as PromiseLike<unknown>, this.getLoop());
+    }
+    // Spelled out for the usual counts so that no argument array is made.
+    switch (args === null ? 0 : args.length - at) {
+      case 0:
+        return coro();
+      case 1:
+        return coro(args![at]);
+      case 2:
+        return coro(args![at], args![at + 1]);
+      default:
+        return coro(...args!.slice(at));
+    }
+  }
+
+  static readonly #onBodyReturned = (value: unknown): void => {
+    (taskInContext() as Task<unknown>).#bodyReturned(value);
+  };
+
+  static readonly #onBodyFailed = (error: unknown): void => {
+    (taskInContext() as Task<unknown>).#bodyFailed(error);
+  };
 
   /** @internal The body awaits the pending `future`: it is now the waiter. */
   _suspendOn(future: Future<unknown>): void {
@@ -292,6 +366,28 @@ function startTask(task: Task<unknown>): void {
   task._start();
 }
 
+// The task whose first step runInTask is about to run (see Task._start).
+let startingTask: Task<unknown> | null = null;
+
+// `loop.createTask` hands its argument array over through these two slots
+// and the FROM_SPEC marker, so that the public constructor keeps its
+// signature and the internal path allocates no options object.
+const FROM_SPEC: TaskOptions = {};
+let pendingSpec: readonly unknown[] | null = null;
+let pendingLoop: EventLoop | null = null;
+
+/** @internal `loop.createTask(...spec)` after its checks: `spec` is kept, not copied. */
+export function createTaskFromSpec<T>(loop: EventLoop, spec: readonly unknown[]): Task<T> {
+  pendingSpec = spec;
+  pendingLoop = loop;
+  return new Task<T>(undefined as never, FROM_SPEC);
+}
+
+function coroName(coro: unknown): string {
+  if (typeof coro === "string") return coro;
+  return typeof coro === "function" ? coro.name || "<anonymous>" : "<promise>";
+}
+
 /**
  * Start `coro(...args)` as a Task on the running loop. Pass a `{ name }`
  * object first to name the task. Python: `asyncio.create_task`.
@@ -334,23 +430,6 @@ export function currentTask(loop?: EventLoop): Task<unknown> | null {
  */
 export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
   return new Set((loop ?? requireRunningLoop())._tasks);
-}
-
-/** @internal Split `createTask`'s arguments into options, function and arguments. */
-export function parseTaskArguments<T, A extends unknown[]>(
-  spec: CoroutineArgs<T, A>,
-): { coro: CoroutineFunction<T, unknown[]> | PromiseLike<T>; args: unknown[]; name?: string } {
-  const first = spec[0];
-  if (typeof first === "object" && first !== null && !isThenable(first)) {
-    const [options, coro, ...args] = spec as unknown as [
-      TaskOptions,
-      CoroutineFunction<T, unknown[]>,
-      ...unknown[],
-    ];
-    return { coro, args, name: options.name };
-  }
-  const [coro, ...args] = spec as unknown as [CoroutineFunction<T, unknown[]>, ...unknown[]];
-  return { coro, args };
 }
 
 /** Whether `value` has a `then` method (a promise or another thenable). */
