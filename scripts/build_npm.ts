@@ -55,14 +55,10 @@ function rewriteSpecifier(specifier: string): string {
   return specifier.replace(/\.(m|c)?tsx?$/, (_ext, kind: string | undefined) => `.${kind ?? ""}js`);
 }
 
-function isImportMetaUrl(node: ts.Node): boolean {
+/** Whether `node` is `import.meta.<name>`. */
+function isImportMeta(node: ts.Node, name: string): boolean {
   return ts.isPropertyAccessExpression(node) && ts.isMetaProperty(node.expression) &&
-    node.expression.keywordToken === ts.SyntaxKind.ImportKeyword && node.name.text === "url";
-}
-
-function isImportMetaResolve(node: ts.Expression): boolean {
-  return ts.isPropertyAccessExpression(node) && ts.isMetaProperty(node.expression) &&
-    node.expression.keywordToken === ts.SyntaxKind.ImportKeyword && node.name.text === "resolve";
+    node.expression.keywordToken === ts.SyntaxKind.ImportKeyword && node.name.text === name;
 }
 
 /** A string literal with its specifier rewritten, or `undefined` if nothing changes. */
@@ -87,7 +83,7 @@ const rewriteUrls: ts.TransformerFactory<ts.SourceFile> = (context) => {
     if (
       ts.isNewExpression(node) && ts.isIdentifier(node.expression) &&
       node.expression.text === "URL" && node.arguments?.length === 2 &&
-      isImportMetaUrl(node.arguments[1])
+      isImportMeta(node.arguments[1], "url")
     ) {
       const literal = rewrittenLiteral(factory, node.arguments[0]);
       if (literal) {
@@ -98,7 +94,7 @@ const rewriteUrls: ts.TransformerFactory<ts.SourceFile> = (context) => {
       }
     }
     if (
-      ts.isCallExpression(node) && isImportMetaResolve(node.expression) &&
+      ts.isCallExpression(node) && isImportMeta(node.expression, "resolve") &&
       node.arguments.length === 1
     ) {
       const literal = rewrittenLiteral(factory, node.arguments[0]);
