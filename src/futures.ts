@@ -51,14 +51,18 @@ const PASS_FUTURE = Symbol("pass the future");
  * ```
  */
 export class Future<T = unknown> implements PromiseLike<T> {
-  // Invariants: the state leaves "pending" exactly once. #callbacks is null
-  // until the first callback (most futures get one or none) and again once
-  // the future is done (its callbacks were handed to the loop).
+  // Invariants: the state leaves "pending" exactly once. The first callback
+  // pair sits in #firstCallback/#firstArgument (most futures get one or
+  // none, and two fields cost less than an array), later ones in #callbacks
+  // (null until needed); all are cleared once the future is done (its
+  // callbacks were handed to the loop). #firstCallback null means none.
   // _unretrieved is set while an exception is stored that no one has looked
   // at; the loop reports those ("exception was never retrieved").
   /** @internal */ _state: FutureState = "pending";
   #result: T | undefined = undefined;
   #exception: unknown = undefined;
+  #firstCallback: unknown = null;
+  #firstArgument: unknown = undefined;
   #callbacks: unknown[] | null = null;
   /** @internal The message given to `cancel()`. */
   _cancelMessage: string | undefined = undefined;
@@ -180,16 +184,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** Remove every registration of `callback`; returns how many were removed. */
   removeDoneCallback(callback: DoneCallback<T>): number {
-    const callbacks = this.#callbacks;
+    const callbacks = this.#takeCallbacks();
     if (callbacks === null) return 0;
-    const kept: unknown[] = [];
+    let removed = 0;
     for (let i = 0; i < callbacks.length; i += 2) {
       if (callbacks[i] !== callback || callbacks[i + 1] !== PASS_FUTURE) {
-        kept.push(callbacks[i], callbacks[i + 1]);
-      }
+        this.#addCallback(callbacks[i], callbacks[i + 1]);
+      } else removed++;
     }
-    const removed = (callbacks.length - kept.length) / 2;
-    if (removed > 0) this.#callbacks = kept;
     return removed;
   }
 
@@ -265,9 +267,15 @@ export class Future<T = unknown> implements PromiseLike<T> {
   _setResultNow(result: T): void {
     this.#result = result;
     this._state = "finished";
+    const first = this.#firstCallback as ((argument: unknown) => void) | null;
+    if (first === null) return;
+    const argument = this.#firstArgument;
     const callbacks = this.#callbacks;
-    if (callbacks === null) return;
+    this.#firstCallback = null;
+    this.#firstArgument = undefined;
     this.#callbacks = null;
+    first(argument === PASS_FUTURE ? this : argument);
+    if (callbacks === null) return;
     for (let i = 0; i < callbacks.length; i += 2) {
       const argument = callbacks[i + 1];
       (callbacks[i] as (argument: unknown) => void)(argument === PASS_FUTURE ? this : argument);
@@ -285,16 +293,39 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   #addCallback(callback: unknown, argument: unknown): void {
-    if (this.#callbacks === null) this.#callbacks = [callback, argument];
+    if (this.#firstCallback === null) {
+      this.#firstCallback = callback;
+      this.#firstArgument = argument;
+    } else if (this.#callbacks === null) this.#callbacks = [callback, argument];
     else this.#callbacks.push(callback, argument);
   }
 
+  /** All callback pairs in order, as one array (null if none); the future keeps none. */
+  #takeCallbacks(): unknown[] | null {
+    const first = this.#firstCallback;
+    if (first === null) return null;
+    const rest = this.#callbacks;
+    const all = rest === null
+      ? [first, this.#firstArgument]
+      : [first, this.#firstArgument, ...rest];
+    this.#firstCallback = null;
+    this.#firstArgument = undefined;
+    this.#callbacks = null;
+    return all;
+  }
+
   #scheduleCallbacks(): void {
+    const first = this.#firstCallback as ((argument: unknown) => void) | null;
+    if (first === null) return;
+    const firstArgument = this.#firstArgument;
     const callbacks = this.#callbacks;
-    if (callbacks === null) return;
+    this.#firstCallback = null;
+    this.#firstArgument = undefined;
     this.#callbacks = null;
     const loop = this.#loop;
     loop._checkOpen();
+    loop._schedule(first, firstArgument === PASS_FUTURE ? this : firstArgument);
+    if (callbacks === null) return;
     for (let i = 0; i < callbacks.length; i += 2) {
       const argument = callbacks[i + 1];
       loop._schedule(

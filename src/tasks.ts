@@ -406,7 +406,9 @@ function coroName(coro: unknown): string {
  * ```
  */
 export function createTask<T, A extends unknown[]>(...spec: CoroutineArgs<T, A>): Task<T> {
-  return requireRunningLoop().createTask(...spec);
+  // Not loop.createTask(...spec): that would copy the argument array the
+  // task keeps. A running loop is never closed, so there is nothing to check.
+  return createTaskFromSpec<T>(requireRunningLoop(), spec);
 }
 
 /**
