@@ -86,18 +86,23 @@ export class Task<T = unknown> extends Future<T> {
   // on; only _suspendOn (from Future.then) sets it and only _wakeUp clears
   // it. _mustCancel records a cancel that found no waiter to cancel; it is
   // delivered at the next wake-up or suspension. The task is in its loop's
-  // _tasks exactly while it is not done.
+  // live-task list (_firstTask.._lastTask) exactly while it is not done.
   /** @internal */ _waiter: Future<unknown> | null = null;
   /** @internal */ _mustCancel = false;
+  /** @internal Neighbours in the loop's list of live tasks. */
+  _prevTask: Task<unknown> | null = null;
+  /** @internal */ _nextTask: Task<unknown> | null = null;
   #cancelRequests = 0;
   // A number until asked for: most tasks never need their "Task-N" string.
   #name: string | number;
   // The function (or promise) until the first step, then its name: a
   // started body is held by its own async function, not by the task.
   #coro: unknown;
-  // The arguments are #args[#argStart...]: createTask's own rest array,
-  // kept as it is rather than copied or closed over (no allocation per task).
-  #args: readonly unknown[] | null;
+  // The arguments until the first step: none (null), the only one itself
+  // (#argStart ONE_ARGUMENT), or #args[#argStart...] of createTask's own rest
+  // array, kept rather than copied. Most tasks take none or one, and their
+  // rest array then dies young instead of living as long as the task waits.
+  #args: unknown;
   #argStart = 0;
   #abort: AbortController | null = null;
 
@@ -139,10 +144,20 @@ export class Task<T = unknown> extends Future<T> {
       throw new TypeError(`a coroutine was expected, got ${reprValue(coro)}`);
     }
     this.#coro = coro;
-    this.#args = args;
-    this.#argStart = argStart;
+    const count = args === null ? 0 : args.length - argStart;
+    if (count === 1) {
+      this.#args = args![argStart];
+      this.#argStart = ONE_ARGUMENT;
+    } else if (count > 1) {
+      this.#args = args;
+      this.#argStart = argStart;
+    } else this.#args = null;
     this.#name = name === undefined ? ++taskCounter : String(name);
-    loop._tasks.add(this);
+    const last = loop._lastTask;
+    this._prevTask = last;
+    if (last === null) loop._firstTask = this as Task<unknown>;
+    else last._nextTask = this as Task<unknown>;
+    loop._lastTask = this as Task<unknown>;
     loop._checkOpen();
     loop._schedule(startTask, this as Task<unknown>);
   }
@@ -287,17 +302,11 @@ export class Task<T = unknown> extends Future<T> {
       // Waiting through a Future makes the wait cancellable at once.
       return wrapThenable(coro as PromiseLike<unknown>, this.getLoop());
     }
-    // Spelled out for the usual counts so that no argument array is made.
-    switch (args === null ? 0 : args.length - at) {
-      case 0:
-        return coro();
-      case 1:
-        return coro(args![at]);
-      case 2:
-        return coro(args![at], args![at + 1]);
-      default:
-        return coro(...args!.slice(at));
-    }
+    if (at === ONE_ARGUMENT) return coro(args);
+    if (args === null) return coro();
+    // Spelled out for two so that no argument array is made.
+    const list = args as readonly unknown[];
+    return list.length - at === 2 ? coro(list[at], list[at + 1]) : coro(...list.slice(at));
   }
 
   static readonly #onBodyReturned = (value: unknown): void => {
@@ -355,7 +364,16 @@ export class Task<T = unknown> extends Future<T> {
 
   #finished(): void {
     const loop = this.getLoop();
-    loop._tasks.delete(this as Task<unknown>);
+    const prev = this._prevTask;
+    const next = this._nextTask;
+    // Unlink from the live-task list (only if linked: the first task has no prev).
+    if (prev !== null || loop._firstTask === this) {
+      if (prev === null) loop._firstTask = next;
+      else prev._nextTask = next;
+      if (next === null) loop._lastTask = prev;
+      else next._prevTask = prev;
+      this._prevTask = this._nextTask = null;
+    }
     this.#abort = null;
     this._waiter = null;
     loop._endStep(this as Task<unknown>);
@@ -365,6 +383,9 @@ export class Task<T = unknown> extends Future<T> {
 function startTask(task: Task<unknown>): void {
   task._start();
 }
+
+// #argStart's marker: #args is the only argument itself.
+const ONE_ARGUMENT = -1;
 
 // The task whose first step runInTask is about to run (see Task._start).
 let startingTask: Task<unknown> | null = null;
@@ -431,7 +452,7 @@ export function currentTask(loop?: EventLoop): Task<unknown> | null {
  * @throws {RuntimeError} `no running event loop` without `loop` when none runs.
  */
 export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
-  return new Set((loop ?? requireRunningLoop())._tasks);
+  return new Set((loop ?? requireRunningLoop())._liveTasks());
 }
 
 /** Whether `value` has a `then` method (a promise or another thenable). */
