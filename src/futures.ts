@@ -66,8 +66,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #callbacks: unknown[] | null = null;
   /** @internal The message given to `cancel()`. */
   _cancelMessage: string | undefined = undefined;
-  /** @internal For tasks: the CancelledError that ended the body, given to the first retrieval. */
-  _cancelledError: CancelledError | null = null;
+  /**
+   * @internal For tasks: the CancelledError that ended the body, given to
+   * the first retrieval (a DeferredCancel: made only then).
+   */
+  _cancelledError: CancelledError | DeferredCancel | null = null;
   /** @internal */ _unretrieved: UnretrievedRecord | null = null;
   readonly #loop: EventLoop;
 
@@ -205,14 +208,30 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     const promise = new Promise<R1 | R2>(captureResolvers);
-    const continuation = new Continuation(
-      this as Future<unknown>,
-      taskInContext(),
-      onFulfilled as ((value: unknown) => unknown) | null | undefined,
-      onRejected,
-      takeResolve(),
-      takeReject(),
+    this.#register(
+      new Continuation(
+        this as Future<unknown>,
+        taskInContext(),
+        onFulfilled as ((value: unknown) => unknown) | null | undefined,
+        onRejected,
+        takeResolve(),
+        takeReject(),
+      ),
     );
+    return promise;
+  }
+
+  /**
+   * @internal `task`'s body returned this future (`() => sleep(1)`): the
+   * task waits on it as `then()` from inside the task would, but without
+   * the promise nobody sees, and a cancel makes no CancelledError until
+   * someone retrieves it (an Error's stack capture is most of a cancel).
+   */
+  _finishTaskWith(task: Task<unknown>): void {
+    this.#register(new BodyContinuation(this as Future<unknown>, task));
+  }
+
+  #register(continuation: Continuation): void {
     const awaiter = continuation.awaiter;
     if (awaiter === (this as unknown)) {
       continuation.deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
@@ -228,7 +247,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
         continuation.awaiter = undefined;
       }
     }
-    return promise;
   }
 
   toString(): string {
@@ -245,7 +263,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const saved = this._cancelledError;
     if (saved !== null) {
       this._cancelledError = null;
-      return saved;
+      return saved instanceof CancelledError ? saved : new CancelledError(saved.message);
     }
     return new CancelledError(this._cancelMessage);
   }
@@ -404,6 +422,36 @@ class Continuation {
     }
   }
 }
+
+/** A task's body returned the future: its outcome goes straight to the task. */
+class BodyContinuation extends Continuation {
+  constructor(future: Future<unknown>, readonly task: Task<unknown>) {
+    super(future, task, null, null, ignore, ignore);
+  }
+
+  override settle(cancelInstead: CancelledError | null): void {
+    const future = this.future;
+    // A cancelled future with no saved error would make a fresh one with its
+    // message: the task keeps the message instead, for its first retrieval.
+    if (
+      cancelInstead === null && future._state === "cancelled" && future._cancelledError === null
+    ) {
+      this.task._bodyCancelled(new DeferredCancel(future._cancelMessage));
+    } else super.settle(cancelInstead);
+  }
+
+  override deliver(failed: boolean, value: unknown): void {
+    if (failed) this.task._bodyFailed(value);
+    else this.task._bodyReturned(value);
+  }
+}
+
+/** @internal A CancelledError not made yet: `_makeCancelledError` makes it with this message. */
+export class DeferredCancel {
+  constructor(readonly message: string | undefined) {}
+}
+
+function ignore(): void {}
 
 /** The loop callback for a continuation whose future is done. */
 function resumeContinuation(continuation: Continuation): void {

@@ -14,7 +14,7 @@
  */
 
 import { CancelledError, RuntimeError } from "./errors.ts";
-import { Future } from "./futures.ts";
+import { type DeferredCancel, Future } from "./futures.ts";
 import { runInTask, taskInContext } from "./_current_task.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
@@ -278,11 +278,12 @@ export class Task<T = unknown> extends Future<T> {
       // context they were made in, so shared handlers find the task there:
       // no two closures per task, retained for its whole life.
       outcome.then(Task.#onBodyReturned, Task.#onBodyFailed);
+    } else if (outcome instanceof Future && outcome.then === Future.prototype.then) {
+      // A library Future (`() => sleep(1)`): the task waits on it, so that a
+      // cancel reaches it.
+      outcome._finishTaskWith(this as Task<unknown>);
     } else if (isThenable(outcome)) {
-      // Foreign thenables may call back from anywhere, and a library Future
-      // (`() => sleep(1)`) resumes from the pump: these get closures. The
-      // Future's then() sees this task in context and makes it the waiter,
-      // so that a cancel reaches it.
+      // Foreign thenables may call back from anywhere: these get closures.
       outcome.then(
         (value: unknown) => this.#bodyReturned(value as T),
         (error: unknown) => this.#bodyFailed(error),
@@ -336,6 +337,23 @@ export class Task<T = unknown> extends Future<T> {
     if (!this._mustCancel) return null;
     this._mustCancel = false;
     return new CancelledError(this._cancelMessage);
+  }
+
+  /** @internal The body's Future finished with `value` (see `Future._finishTaskWith`). */
+  _bodyReturned(value: unknown): void {
+    this.#bodyReturned(value as T);
+  }
+
+  /** @internal The body's Future failed with `error`. */
+  _bodyFailed(error: unknown): void {
+    this.#bodyFailed(error);
+  }
+
+  /** @internal The body's Future was cancelled: as a CancelledError, made when first retrieved. */
+  _bodyCancelled(deferred: DeferredCancel): void {
+    this._cancelledError = deferred;
+    Future.prototype.cancel.call(this);
+    this.#finished();
   }
 
   #bodyReturned(value: T): void {
