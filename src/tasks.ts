@@ -273,7 +273,10 @@ export class Task<T = unknown> extends Future<T> {
       this.#bodyFailed(error);
       return;
     }
-    if (outcome instanceof Promise && Object.getPrototypeOf(outcome) === Promise.prototype) {
+    if (
+      outcome instanceof Promise && Object.getPrototypeOf(outcome) === Promise.prototype &&
+      outcome.then === nativeThen
+    ) {
       // A native promise (any async function's) runs its reactions in the
       // context they were made in, so shared handlers find the task there:
       // no two closures per task, retained for its whole life.
@@ -401,6 +404,11 @@ export class Task<T = unknown> extends Future<T> {
 function startTask(task: Task<unknown>): void {
   task._start();
 }
+
+// The shared body handlers need the engine's own then(), which runs a
+// reaction in the context it was made in; a then() patched later (a zone
+// library, say) gets the closures.
+const nativeThen = Promise.prototype.then;
 
 // #argStart's marker: #args is the only argument itself.
 const ONE_ARGUMENT = -1;
