@@ -73,12 +73,21 @@ function checkSum(results: number[], n: number): void {
   if (sum !== (n * (n - 1)) / 2) throw new Error(`wrong sum ${sum}`);
 }
 
-async function median(measure: (n: number) => Promise<number>): Promise<number> {
-  await measure(N); // warm-up
-  const times = [];
-  for (let i = 0; i < ROUNDS; i++) times.push(await measure(N));
-  times.sort((a, b) => a - b);
-  return times[ROUNDS >> 1];
+/** Medians of ours and the floor, their rounds interleaved so that machine noise hits both alike. */
+async function medians(
+  ours: (n: number) => Promise<number>,
+  floor: (n: number) => Promise<number>,
+): Promise<[number, number]> {
+  await ours(N); // warm-up
+  await floor(N);
+  const oursTimes = [];
+  const floorTimes = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    oursTimes.push(await ours(N));
+    floorTimes.push(await floor(N));
+  }
+  const middle = (times: number[]) => times.sort((a, b) => a - b)[ROUNDS >> 1];
+  return [middle(oursTimes), middle(floorTimes)];
 }
 
 console.log(`asyncio-ts core benchmarks, N=${N}, median of ${ROUNDS} (Deno ${Deno.version.deno})`);
@@ -88,9 +97,7 @@ for (
     ["B4 cancel-storm", cancelStorm, cancelStormFloor],
   ] as const
 ) {
-  // Interleave ours and the floor so that machine noise hits both alike.
-  const oursMs = await median(ours);
-  const floorMs = await median(floor);
+  const [oursMs, floorMs] = await medians(ours, floor);
   console.log(
     `${id}: asyncio-ts ${oursMs.toFixed(1)} ms, floor ${floorMs.toFixed(1)} ms, ratio ${
       (oursMs / floorMs).toFixed(2)
