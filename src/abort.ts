@@ -43,7 +43,7 @@ import type { Awaitable } from "./wait.ts";
  *
  * @example Stop waiting when a controller aborts
  * ```ts
- * import { run, sleep, withSignal } from "./mod.ts";
+ * import { run, sleep, withSignal } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const controller = new AbortController();
  *   setTimeout(() => controller.abort(), 10);

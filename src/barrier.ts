@@ -43,7 +43,7 @@ export type BarrierState = "filling" | "draining" | "resetting" | "broken";
  *
  * @example Three workers starting a phase together
  * ```ts
- * import { Barrier, gather, run } from "./mod.ts";
+ * import { Barrier, gather, run } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const barrier = new Barrier(3);
  *   const indexes = await gather(

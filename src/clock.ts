@@ -57,7 +57,7 @@ export class MonotonicClock implements Clock {
  *
  * @example A virtual hour
  * ```ts
- * import { newEventLoop, sleep, VirtualClock } from "./mod.ts";
+ * import { newEventLoop, sleep, VirtualClock } from "@asyncio-ts/asyncio";
  * const loop = newEventLoop({ clock: new VirtualClock() });
  * await loop.runUntilComplete(() => sleep(3600));
  * console.log(loop.time()); // 3600

@@ -33,7 +33,7 @@ export interface EnsureFutureOptions {
  *
  * @example Awaiting fetch cancellably
  * ```ts
- * import { currentTask, ensureFuture, run } from "./mod.ts";
+ * import { currentTask, ensureFuture, run } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const signal = currentTask()!.signal;
  *   const slow = new Promise((resolve) => setTimeout(resolve, 10, "done"));

@@ -25,7 +25,7 @@ class NamedError extends Error {
  *
  * @example Cleaning up after a cancel
  * ```ts
- * import { CancelledError, run, sleep, createTask } from "./mod.ts";
+ * import { CancelledError, run, sleep, createTask } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const task = createTask(async () => {
  *     try {

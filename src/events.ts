@@ -19,7 +19,7 @@ let currentLoopWasSet = false;
  *
  * @example
  * ```ts
- * import { getRunningLoop, run } from "./mod.ts";
+ * import { getRunningLoop, run } from "@asyncio-ts/asyncio";
  * await run(async () => console.log(getRunningLoop().isRunning())); // true
  * ```
  */
@@ -37,7 +37,7 @@ export function getRunningLoop(): EventLoop {
  *
  * @example
  * ```ts
- * import { getEventLoop } from "./mod.ts";
+ * import { getEventLoop } from "@asyncio-ts/asyncio";
  * const loop = getEventLoop();
  * await loop.runUntilComplete(async () => console.log("inside the loop"));
  * loop.close();
@@ -71,7 +71,7 @@ export function setEventLoop(loop: EventLoop | null): void {
  *
  * @example A loop on a virtual clock, for tests
  * ```ts
- * import { newEventLoop, sleep, VirtualClock } from "./mod.ts";
+ * import { newEventLoop, sleep, VirtualClock } from "@asyncio-ts/asyncio";
  * const loop = newEventLoop({ clock: new VirtualClock() });
  * await loop.runUntilComplete(() => sleep(60));
  * console.log(loop.time()); // 60

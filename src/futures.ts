@@ -41,7 +41,7 @@ const PASS_FUTURE = Symbol("pass the future");
  *
  * @example Bridging a callback
  * ```ts
- * import { getRunningLoop, run } from "./mod.ts";
+ * import { getRunningLoop, run } from "@asyncio-ts/asyncio";
  * const value = await run(async () => {
  *   const future = getRunningLoop().createFuture<number>();
  *   setTimeout(() => future.setResult(42), 1);

@@ -50,7 +50,7 @@ export type GatherOutcomes<A extends readonly unknown[]> = {
  *
  * @example Typed results
  * ```ts
- * import { gather, run, sleep } from "./mod.ts";
+ * import { gather, run, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const [n, s] = await gather(async () => 1, sleep(0.1, "slept"));
  *   const [ok, failed] = await gather(

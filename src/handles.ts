@@ -14,7 +14,7 @@ type AnyCallback = (...args: any[]) => unknown;
  *
  * @example Cancelling a scheduled callback
  * ```ts
- * import { getEventLoop } from "./mod.ts";
+ * import { getEventLoop } from "@asyncio-ts/asyncio";
  * const loop = getEventLoop();
  * const handle = loop.callSoon(() => console.log("never printed"));
  * handle.cancel();

@@ -56,7 +56,7 @@ import { reprValue } from "./_repr.ts";
  *
  * @example Early release inside a `using` block
  * ```ts
- * import { Lock, run } from "./mod.ts";
+ * import { Lock, run } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const lock = new Lock();
  *   using held = await lock.hold();
@@ -128,7 +128,7 @@ export type EventState = "set" | "unset";
  *
  * @example Guarding a shared resource
  * ```ts
- * import { gather, Lock, run, sleep } from "./mod.ts";
+ * import { gather, Lock, run, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const lock = new Lock();
  *   const log: string[] = [];
@@ -273,7 +273,7 @@ export class Lock extends LoopBound {
  *
  * @example Waiting for a signal
  * ```ts
- * import { createTask, Event, run, sleep } from "./mod.ts";
+ * import { createTask, Event, run, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const ready = new Event();
  *   const waiter = createTask(async () => {
@@ -349,7 +349,7 @@ export class Event extends LoopBound {
  *
  * @example A producer notifying a consumer
  * ```ts
- * import { Condition, createTask, run, sleep } from "./mod.ts";
+ * import { Condition, createTask, run, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const cond = new Condition();
  *   const items: number[] = [];
@@ -550,7 +550,7 @@ export class Condition extends LoopBound {
  *
  * @example At most two at a time
  * ```ts
- * import { gather, run, Semaphore, sleep } from "./mod.ts";
+ * import { gather, run, Semaphore, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const sem = new Semaphore(2);
  *   let inside = 0, most = 0;
@@ -721,7 +721,7 @@ export class Semaphore extends LoopBound {
  *
  * @example Catching a double release
  * ```ts
- * import { BoundedSemaphore, run } from "./mod.ts";
+ * import { BoundedSemaphore, run } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const sem = new BoundedSemaphore(1);
  *   await sem.acquire();

@@ -98,7 +98,7 @@ export interface UnretrievedRecord {
  *
  * @example The book's "what run() does" listing
  * ```ts
- * import { allTasks, gather, getEventLoop, sleep } from "./mod.ts";
+ * import { allTasks, gather, getEventLoop, sleep } from "@asyncio-ts/asyncio";
  * const loop = getEventLoop();
  * const task = loop.createTask(async () => {
  *   console.log("Hello!");
@@ -393,7 +393,7 @@ export class EventLoop {
    *
    * @example A blocking function off the loop
    * ```ts
-   * import { getRunningLoop, run } from "./mod.ts";
+   * import { getRunningLoop, run } from "@asyncio-ts/asyncio";
    * await run(async () => {
    *   const loop = getRunningLoop();
    *   console.log(await loop.runInExecutor(null, (n: number) => n * 2, 21)); // 42
@@ -457,7 +457,7 @@ export class EventLoop {
    *
    * @example Stop on Ctrl-C or SIGTERM
    * ```ts
-   * import { getRunningLoop, run, waitFor } from "./mod.ts";
+   * import { getRunningLoop, run, waitFor } from "@asyncio-ts/asyncio";
    * await run(async () => {
    *   const loop = getRunningLoop();
    *   const stopped = loop.createFuture<string>();

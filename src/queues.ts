@@ -63,7 +63,7 @@ export interface PriorityQueueOptions<T> {
  *
  * @example A bounded queue between a producer and a consumer
  * ```ts
- * import { createTask, Queue, run } from "./mod.ts";
+ * import { createTask, Queue, run } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const queue = new Queue<number>(2);
  *   const consumer = createTask(async () => {
@@ -313,7 +313,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
  *
  * @example Jobs by priority
  * ```ts
- * import { PriorityQueue, run } from "./mod.ts";
+ * import { PriorityQueue, run } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const jobs = new PriorityQueue<[number, string]>();
  *   jobs.putNowait([2, "write"]);
@@ -358,7 +358,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
  *
  * @example Last in, first out
  * ```ts
- * import { LifoQueue, run } from "./mod.ts";
+ * import { LifoQueue, run } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const stack = new LifoQueue<number>();
  *   for (const n of [1, 2, 3]) await stack.put(n);

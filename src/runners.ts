@@ -46,7 +46,7 @@ type RunnerState = "created" | "initialized" | "closed";
  *
  * @example
  * ```ts
- * import { Runner, sleep } from "./mod.ts";
+ * import { Runner, sleep } from "@asyncio-ts/asyncio";
  * await using runner = new Runner();
  * await runner.run(() => sleep(0.01));
  * console.log(await runner.run(async () => "again")); // again
@@ -194,7 +194,7 @@ export class Runner {
  *
  * @example The book's quickstart
  * ```ts
- * import { run, sleep } from "./mod.ts";
+ * import { run, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   console.log("Hello!");
  *   await sleep(1);

@@ -21,7 +21,7 @@ import type { Awaitable } from "./wait.ts";
  *
  * @example Let a save finish even if the caller gives up
  * ```ts
- * import { createTask, run, shield, sleep, timeout } from "./mod.ts";
+ * import { createTask, run, shield, sleep, timeout } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const save = createTask(async () => {
  *     await sleep(0.05);

@@ -24,7 +24,7 @@ import { requireRunningLoop } from "./_running_loop.ts";
  *
  * @example Three tasks taking turns
  * ```ts
- * import { gather, run, sleep } from "./mod.ts";
+ * import { gather, run, sleep } from "@asyncio-ts/asyncio";
  * await run(() =>
  *   gather(...["a", "b", "c"].map((name) => async () => {
  *     for (let i = 0; i < 2; i++) {

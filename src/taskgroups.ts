@@ -45,7 +45,7 @@ export type TaskGroupBody<T> = (tg: TaskGroup) => T | PromiseLike<T>;
  *
  * @example Three downloads, all or nothing
  * ```ts
- * import { run, sleep, taskGroup } from "./mod.ts";
+ * import { run, sleep, taskGroup } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const pages = await taskGroup(async (tg) => {
  *     const tasks = ["a", "b", "c"].map((page) => tg.createTask(() => sleep(0.01, page)));
@@ -253,7 +253,7 @@ export class TaskGroup {
  *
  * @example One failure cancels the rest
  * ```ts
- * import { ExceptionGroup, run, sleep, taskGroup } from "./mod.ts";
+ * import { ExceptionGroup, run, sleep, taskGroup } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   try {
  *     await taskGroup((tg) => {

@@ -61,7 +61,7 @@ let taskCounter = 0;
  *
  * @example Cancel a task and wait for its cleanup
  * ```ts
- * import { CancelledError, createTask, run, sleep } from "./mod.ts";
+ * import { CancelledError, createTask, run, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const task = createTask(async () => {
  *     try {
@@ -444,7 +444,7 @@ function coroName(coro: unknown): string {
  *
  * @example Two tasks at once
  * ```ts
- * import { createTask, run, sleep } from "./mod.ts";
+ * import { createTask, run, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const a = createTask(async (n: number) => { await sleep(0.1); return n; }, 1);
  *   const b = createTask({ name: "b" }, async () => 2);

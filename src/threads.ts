@@ -18,7 +18,7 @@ import type { AnyFunction, ModuleFunction } from "./executor/types.ts";
  *
  * @example
  * ```ts
- * import { run, toThread } from "./mod.ts";
+ * import { run, toThread } from "@asyncio-ts/asyncio";
  * const sum = await run(() => toThread((n: number) => {
  *   let total = 0;
  *   for (let i = 1; i <= n; i++) total += i;

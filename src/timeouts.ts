@@ -54,7 +54,7 @@ export type TimeoutBody<T> = (timeout: Timeout) => T | PromiseLike<T>;
  *
  * @example Moving the deadline from inside the block
  * ```ts
- * import { getRunningLoop, run, sleep, Timeout } from "./mod.ts";
+ * import { getRunningLoop, run, sleep, Timeout } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const deadline = new Timeout(null); // no deadline yet
  *   await deadline.run(async (t) => {
@@ -204,7 +204,7 @@ export class Timeout {
  *
  * @example Give up on a slow operation
  * ```ts
- * import { run, sleep, timeout, TimeoutError } from "./mod.ts";
+ * import { run, sleep, timeout, TimeoutError } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   try {
  *     await timeout(0.01, async () => {
@@ -232,7 +232,7 @@ export function timeout<T>(delay: number | null, body: TimeoutBody<T>): Promise<
  *
  * @example A deadline shared by two steps
  * ```ts
- * import { getRunningLoop, run, sleep, timeoutAt } from "./mod.ts";
+ * import { getRunningLoop, run, sleep, timeoutAt } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const deadline = getRunningLoop().time() + 1;
  *   await timeoutAt(deadline, () => sleep(0.01));

@@ -72,7 +72,7 @@ export type Awaitable<T> = Future<T> | PromiseLike<T> | CoroutineFunction<T>;
  *
  * @example The first of several to finish
  * ```ts
- * import { createTask, FIRST_COMPLETED, run, sleep, wait } from "./mod.ts";
+ * import { createTask, FIRST_COMPLETED, run, sleep, wait } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const fast = createTask(() => sleep(0.01, "fast"));
  *   const slow = createTask(() => sleep(10, "slow"));
@@ -163,7 +163,7 @@ export async function wait<F extends Future<unknown>>(
  *
  * @example
  * ```ts
- * import { run, sleep, waitFor, TimeoutError } from "./mod.ts";
+ * import { run, sleep, waitFor, TimeoutError } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   console.log(await waitFor(sleep(0.01, "quick"), 1)); // quick
  *   try {
@@ -384,7 +384,7 @@ function settleSlot<T>(slot: Future<T>, finished: Future<T> | null): void {
  *
  * @example Results as they come
  * ```ts
- * import { asCompleted, run, sleep } from "./mod.ts";
+ * import { asCompleted, run, sleep } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   const jobs = [sleep(0.03, "c"), sleep(0.01, "a"), sleep(0.02, "b")];
  *   for (const next of asCompleted(jobs)) console.log(await next); // a, b, c

@@ -45,7 +45,7 @@ interface WithOptions {
  *
  * @example A typed module function
  * ```ts ignore
- * import { moduleFunction, WorkerPoolExecutor } from "./mod.ts";
+ * import { moduleFunction, WorkerPoolExecutor } from "@asyncio-ts/asyncio";
  * const fib = moduleFunction<typeof import("./fib.ts"), "fib">(
  *   new URL("./fib.ts", import.meta.url),
  *   "fib",
