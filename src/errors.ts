@@ -46,6 +46,40 @@ export class CancelledError extends NamedError {
   }
 }
 
+/**
+ * @internal A CancelledError made by the loop itself (a cancel delivered at
+ * an `await`, `gather`'s results), without capturing a stack: that stack
+ * would only show the loop's own frames, and capturing it was most of what a
+ * cancel cost (on Deno every Error records a detailed trace, about 2 µs and
+ * 800 bytes; 100,000 tasks cancelled at shutdown pay it 100,000 times).
+ * Same class and message; `stack` is just `CancelledError: message`.
+ */
+export function loopCancelledError(message: string | undefined): CancelledError {
+  return new (StacklessCancelledError as unknown as new (message: string) => CancelledError)(
+    message ?? "",
+  );
+}
+
+// A plain constructor sharing CancelledError's prototype: `instanceof`,
+// `name` and `toString()` are those of the class, but no Error is built.
+function StacklessCancelledError(this: { message: string }, message: string) {
+  this.message = message;
+}
+StacklessCancelledError.prototype = CancelledError.prototype;
+Object.defineProperties(CancelledError.prototype, {
+  name: { value: "CancelledError", writable: true, configurable: true },
+  // Real instances have their own `stack`; a stackless one reads this.
+  stack: {
+    get(this: CancelledError) {
+      return `${this.name}: ${this.message}`;
+    },
+    set(this: CancelledError, stack: unknown) {
+      Object.defineProperty(this, "stack", { value: stack, writable: true, configurable: true });
+    },
+    configurable: true,
+  },
+});
+
 /** A deadline passed (`waitFor`, `timeout`, `asCompleted`). Python: `TimeoutError`. */
 export class TimeoutError extends NamedError {}
 

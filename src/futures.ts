@@ -10,7 +10,7 @@
  * @module
  */
 
-import { CancelledError, InvalidStateError, RuntimeError } from "./errors.ts";
+import { CancelledError, InvalidStateError, loopCancelledError, RuntimeError } from "./errors.ts";
 import { taskInContext } from "./_current_task.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
@@ -66,11 +66,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #callbacks: unknown[] | null = null;
   /** @internal The message given to `cancel()`. */
   _cancelMessage: string | undefined = undefined;
-  /**
-   * @internal For tasks: the CancelledError that ended the body, given to
-   * the first retrieval (a DeferredCancel: made only then).
-   */
-  _cancelledError: CancelledError | DeferredCancel | null = null;
+  /** @internal For tasks: the CancelledError that ended the body, given to the first retrieval. */
+  _cancelledError: CancelledError | null = null;
   /** @internal */ _unretrieved: UnretrievedRecord | null = null;
   readonly #loop: EventLoop;
 
@@ -224,8 +221,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /**
    * @internal `task`'s body returned this future (`() => sleep(1)`): the
    * task waits on it as `then()` from inside the task would, but without
-   * the promise nobody sees, and a cancel makes no CancelledError until
-   * someone retrieves it (an Error's stack capture is most of a cancel).
+   * the promise nobody sees.
    */
   _finishTaskWith(task: Task<unknown>): void {
     this.#register(new BodyContinuation(this as Future<unknown>, task));
@@ -263,9 +259,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const saved = this._cancelledError;
     if (saved !== null) {
       this._cancelledError = null;
-      return saved instanceof CancelledError ? saved : new CancelledError(saved.message);
+      return saved;
     }
-    return new CancelledError(this._cancelMessage);
+    return loopCancelledError(this._cancelMessage);
   }
 
   /** @internal The exception, without counting as a retrieval (for reprs). */
@@ -429,26 +425,10 @@ class BodyContinuation extends Continuation {
     super(future, task, null, null, ignore, ignore);
   }
 
-  override settle(cancelInstead: CancelledError | null): void {
-    const future = this.future;
-    // A cancelled future with no saved error would make a fresh one with its
-    // message: the task keeps the message instead, for its first retrieval.
-    if (
-      cancelInstead === null && future._state === "cancelled" && future._cancelledError === null
-    ) {
-      this.task._bodyCancelled(new DeferredCancel(future._cancelMessage));
-    } else super.settle(cancelInstead);
-  }
-
   override deliver(failed: boolean, value: unknown): void {
     if (failed) this.task._bodyFailed(value);
     else this.task._bodyReturned(value);
   }
-}
-
-/** @internal A CancelledError not made yet: `_makeCancelledError` makes it with this message. */
-export class DeferredCancel {
-  constructor(readonly message: string | undefined) {}
 }
 
 function ignore(): void {}

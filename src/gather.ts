@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CancelledError } from "./errors.ts";
+import { loopCancelledError } from "./errors.ts";
 import { Future } from "./futures.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
@@ -119,7 +119,7 @@ export function gather(...input: unknown[]): Future<unknown[]> {
     }
     if (finished < total) return;
     const results = children.map((future) => {
-      if (future.cancelled()) return new CancelledError(future._cancelMessage ?? "");
+      if (future.cancelled()) return loopCancelledError(future._cancelMessage);
       const error = future.exception();
       return error !== null ? error : future.result();
     });

@@ -13,8 +13,8 @@
  * @module
  */
 
-import { CancelledError, RuntimeError } from "./errors.ts";
-import { type DeferredCancel, Future } from "./futures.ts";
+import { CancelledError, loopCancelledError, RuntimeError } from "./errors.ts";
+import { Future } from "./futures.ts";
 import { runInTask, taskInContext } from "./_current_task.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
@@ -248,7 +248,7 @@ export class Task<T = unknown> extends Future<T> {
       this._mustCancel = false;
       this.#coro = coroName(this.#coro);
       this.#args = null;
-      this.#bodyFailed(new CancelledError(this._cancelMessage));
+      this.#bodyFailed(loopCancelledError(this._cancelMessage));
       return;
     }
     this.getLoop()._stepping = this as Task<unknown>;
@@ -339,7 +339,7 @@ export class Task<T = unknown> extends Future<T> {
     this.getLoop()._stepping = this as Task<unknown>;
     if (!this._mustCancel) return null;
     this._mustCancel = false;
-    return new CancelledError(this._cancelMessage);
+    return loopCancelledError(this._cancelMessage);
   }
 
   /** @internal The body's Future finished with `value` (see `Future._finishTaskWith`). */
@@ -350,13 +350,6 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal The body's Future failed with `error`. */
   _bodyFailed(error: unknown): void {
     this.#bodyFailed(error);
-  }
-
-  /** @internal The body's Future was cancelled: as a CancelledError, made when first retrieved. */
-  _bodyCancelled(deferred: DeferredCancel): void {
-    this._cancelledError = deferred;
-    Future.prototype.cancel.call(this);
-    this.#finished();
   }
 
   #bodyReturned(value: T): void {

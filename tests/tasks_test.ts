@@ -7,6 +7,7 @@ import {
   currentTask,
   ensureFuture,
   Future,
+  gather,
   getRunningLoop,
   sleep,
   Task,
@@ -193,6 +194,34 @@ describe("Task.cancel()", () => {
         "cleanup done at 2",
         "awaiter resumed",
       ]);
+    });
+  });
+
+  it("the CancelledError thrown at the await is a CancelledError like any other, with a short stack", async () => {
+    await runVirtual(async () => {
+      let caught: unknown;
+      const task = createTask(async () => {
+        try {
+          await sleep(3600);
+        } catch (error) {
+          caught = error;
+          throw error;
+        }
+      });
+      await sleep(0);
+      task.cancel("stop");
+      await gather(task, { returnExceptions: true });
+      assert.ok(caught instanceof CancelledError);
+      assert.ok(caught instanceof Error);
+      assert.equal(caught.name, "CancelledError");
+      assert.equal(caught.message, "stop");
+      assert.equal(String(caught), "CancelledError: stop");
+      // The loop makes it without capturing its own frames: the stack is just the headline.
+      assert.equal(caught.stack, "CancelledError: stop");
+      caught.stack = "rewritten";
+      assert.equal(caught.stack, "rewritten");
+      // A CancelledError made by user code keeps a real stack.
+      assert.match(String(new CancelledError("mine").stack), /CancelledError: mine\n\s+at /);
     });
   });
 
