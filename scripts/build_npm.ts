@@ -5,8 +5,9 @@
  * relative URL still points where it did in the sources:
  *
  * - `mod.js`, `mod.d.ts`, `src/**` (ESM + declarations): the package itself;
- * - `tests/**`, `examples/**`: compiled the same way, for `node --test` and for
- *   trying the examples on Node; kept out of the tarball by `files`.
+ * - `tests/**`, `examples/**`, `scripts/bench/**`: compiled the same way, for
+ *   `node --test`, for trying the examples and for running the benchmarks on
+ *   Node; kept out of the tarball by `files`.
  *
  * Relative `.ts` specifiers become `.js`: in import and export declarations
  * and `import()` (TypeScript's `rewriteRelativeImportExtensions`), and, by the
@@ -22,7 +23,7 @@
  * top-level `await`.
  *
  * Type errors in `mod.ts` and `src/` fail the build (they would reach users
- * through the `.d.ts`); in tests and examples they are listed but not fatal,
+ * through the `.d.ts`); in the other trees they are listed but not fatal,
  * since those may use Deno-only APIs behind a runtime check.
  *
  * @module
@@ -39,7 +40,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const OUT = path.join(ROOT, "npm");
 /** Source trees compiled; only the first two are shipped. */
-const TREES = ["mod.ts", "src", "tests", "examples"];
+const TREES = ["mod.ts", "src", "tests", "examples", "scripts/bench"];
 
 const denoJson = JSON.parse(await Deno.readTextFile(path.join(ROOT, "deno.json")));
 const version: string = Deno.args[0] ?? denoJson.version;
@@ -152,8 +153,12 @@ const rewriteDeclarations: ts.TransformerFactory<ts.SourceFile | ts.Bundle> = (c
   return (file) => ts.visitNode(file, visit) as ts.SourceFile | ts.Bundle;
 };
 
-/** Every file under `tree` (a file or a directory), in a stable order. */
+/**
+ * Every file under `tree` (a file or a directory), in a stable order,
+ * leaving out installed packages (the benchmark peers' `node_modules`).
+ */
 async function* walk(tree: string): AsyncGenerator<string> {
+  if (path.basename(tree) === "node_modules") return;
   const info = await Deno.stat(tree).catch(() => undefined);
   if (!info) return;
   if (info.isFile) {
@@ -278,7 +283,7 @@ const packageJson = {
     ".": { types: "./mod.d.ts", default: "./mod.js" },
     "./package.json": "./package.json",
   },
-  // tests/ and examples/ are built next to the package but not shipped.
+  // tests/, examples/ and scripts/bench/ are built next to the package but not shipped.
   files: ["mod.js", "mod.d.ts", "src/"],
   // 20.19 is the first Node 20 whose require() loads ES modules (for CommonJS users).
   engines: { node: ">=20.19.0" },
@@ -292,5 +297,6 @@ await Deno.writeTextFile(
 const count = (dir: string) => inputs.filter((f) => path.relative(ROOT, f).startsWith(dir)).length;
 console.log(
   `Built asyncio-ts@${version} in npm/: ${count("src") + 1} package modules, ` +
-    `${count("tests")} test modules, ${count("examples")} examples, ${assets.length} assets`,
+    `${count("tests")} test modules, ${count("examples")} examples, ` +
+    `${count("scripts")} benchmark modules, ${assets.length} assets`,
 );

@@ -168,9 +168,9 @@ missing=""
 for f in package.json mod.js mod.d.ts README.md LICENSE src/executor; do
   grep -q "^package/$f" "$tmp/contents" || missing="$missing $f"
 done
-extra=$(grep -E '^package/(tests|examples|ci-logs|report\.)' "$tmp/contents" | head -n 5 | tr '\n' ' ')
+extra=$(grep -E '^package/(tests|examples|scripts|ci-logs|report\.)' "$tmp/contents" | head -n 5 | tr '\n' ' ')
 if [ -z "$missing" ] && [ -z "$extra" ]; then
-  ok "tarball $(basename "$tarball"): $(wc -l <"$tmp/contents") files, no tests or examples"
+  ok "tarball $(basename "$tarball"): $(wc -l <"$tmp/contents") files, no tests, examples or benchmarks"
 else
   bad "tarball contents:${missing:+ missing$missing;}${extra:+ must not ship $extra}"
 fi
