@@ -198,17 +198,44 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /**
    * Make the future awaitable. Awaiting it from a task makes it the task's
    * waiter, so cancelling the task cancels this future and the `await`
-   * throws `CancelledError`.
+   * throws `CancelledError`. To only attach a callback from inside a task,
+   * use `addDoneCallback`, `catch` or `finally`: those never make the future
+   * the task's waiter.
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    return this.#chain(onFulfilled, onRejected, taskInContext());
+  }
+
+  /** As `Promise.prototype.catch`; the future does not become the caller's waiter. */
+  catch<R = never>(
+    onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null,
+  ): Promise<T | R> {
+    return this.#chain(undefined, onRejected, undefined);
+  }
+
+  /** As `Promise.prototype.finally`; the future does not become the caller's waiter. */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.#chain<T, never>(undefined, undefined, undefined).finally(onFinally);
+  }
+
+  /** `Object.prototype.toString` calls it `[object Future]`; with `catch` and `finally`, a Future is a `Promise` to TypeScript. */
+  get [Symbol.toStringTag](): string {
+    return "Future";
+  }
+
+  #chain<R1, R2>(
+    onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined,
+    onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined,
+    awaiter: Task<unknown> | undefined,
+  ): Promise<R1 | R2> {
     const promise = new Promise<R1 | R2>(captureResolvers);
     this.#register(
       new Continuation(
         this as Future<unknown>,
-        taskInContext(),
+        awaiter,
         onFulfilled as ((value: unknown) => unknown) | null | undefined,
         onRejected,
         takeResolve(),

@@ -44,10 +44,11 @@
  */
 
 import { CancelledError, RuntimeError } from "./errors.ts";
-import type { Future } from "./futures.ts";
+import { Future } from "./futures.ts";
 import { Deque } from "./_deque.ts";
 import { LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
+import { requireRunningLoop } from "./_running_loop.ts";
 
 /**
  * What `hold()` returns: release what was acquired by disposing of it
@@ -316,20 +317,35 @@ export class Event extends LoopBound {
   /**
    * Wait until the flag is set; resolves with `true`. Python: `wait()`.
    *
+   * A Future rather than an async function: a parked waiter then costs one
+   * Future, not a suspended frame around it (B8 parks 100,000 tasks here).
+   *
    * @throws {CancelledError} if the calling task is cancelled while it waits.
    * @throws {RuntimeError} if the event is bound to a different event loop.
    */
-  async wait(): Promise<true> {
-    if (this.#state === "set") return true;
-    const waiter = this._getLoop().createFuture<true>();
-    this.#waiters.push(waiter);
-    try {
-      await waiter;
-      return true;
-    } finally {
-      this.#waiters.remove(waiter);
+  wait(): Future<true> {
+    if (this.#state === "set") {
+      // No wait, so no loop binding (and no check), as in asyncio.
+      const done = new Future<true>(requireRunningLoop());
+      done.setResult(true);
+      return done;
     }
+    let waiter: Future<true>;
+    try {
+      waiter = this._getLoop().createFuture<true>();
+    } catch (error) {
+      return failedFuture(error);
+    }
+    this.#waiters.push(waiter);
+    // Registered first, so it runs just before the waiter's awaiter resumes:
+    // a woken waiter counts in the repr until then, as asyncio's does.
+    waiter.addDoneCallback(this.#leave);
+    return waiter;
   }
+
+  readonly #leave = (waiter: Future<true>): void => {
+    this.#waiters.remove(waiter);
+  };
 
   /** `<Event [unset, waiters:1]>`, like asyncio's repr. */
   override toString(): string {
@@ -769,6 +785,13 @@ function allCancelled(waiters: Deque<Future<unknown>>): boolean {
 
 function anyNotCancelled(waiters: Deque<Future<unknown>>): boolean {
   return !allCancelled(waiters);
+}
+
+// A wait that fails before it starts (a loop mismatch) fails through its Future, as an async function's promise would.
+function failedFuture<T>(error: unknown): Future<T> {
+  const failed = new Future<T>(requireRunningLoop());
+  failed.setException(error);
+  return failed;
 }
 
 function withWaiters(state: string, waiters: Deque<unknown>): string {

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   CancelledError,
+  createTask,
   Future,
   InvalidStateError,
   isFuture,
@@ -116,6 +117,44 @@ describe("Future", () => {
       failed.setException(new Error("no"));
       await assert.rejects(Promise.resolve(failed), { message: "no" });
       assert.equal(await future.then((n) => n * 2), 6);
+    });
+  });
+
+  it("has catch() and finally(), so TypeScript takes it where a Promise is expected", async () => {
+    await runVirtual(async () => {
+      const failed = new Future<number>();
+      failed.setException(new Error("no"));
+      assert.equal(await failed.catch((error) => (error as Error).message), "no");
+      const seen: string[] = [];
+      const done = new Future<number>();
+      done.setResult(5);
+      assert.equal(await done.finally(() => seen.push("finally")), 5);
+      await assert.rejects(failed.finally(() => seen.push("finally again")), { message: "no" });
+      assert.deepEqual(seen, ["finally", "finally again"]);
+      const asPromise: Promise<number> = done;
+      assert.equal(await asPromise, 5);
+      assert.equal(Object.prototype.toString.call(done), "[object Future]");
+    });
+  });
+
+  it("catch() and finally() called inside a task do not make the future the task's waiter", async () => {
+    await runVirtual(async () => {
+      const watched = new Future<number>();
+      let openGate = () => {};
+      const gate = new Promise<void>((resolve) => openGate = resolve);
+      const task = createTask(async () => {
+        watched.catch(() => {});
+        watched.finally(() => {});
+        await gate; // a foreign promise: no waiter, a cancel waits for the next library await
+        await sleep(3600);
+      });
+      await sleep(0);
+      task.cancel();
+      openGate();
+      await assert.rejects(task, CancelledError);
+      // The cancel went to the sleep after the gate, not to the future the task watched.
+      assert.equal(watched.cancelled(), false);
+      watched.setResult(1);
     });
   });
 
