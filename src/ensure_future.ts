@@ -4,11 +4,11 @@
  * @module
  */
 
-import { Future } from "./futures.ts";
+import { Future, isThenable } from "./futures.ts";
 import { getEventLoop } from "./events.ts";
 import type { EventLoop } from "./loop.ts";
 import { reprValue } from "./_repr.ts";
-import { type CoroutineFunction, isThenable, wrapThenable } from "./tasks.ts";
+import { type CoroutineFunction, wrapThenable } from "./tasks.ts";
 
 /** Options for `ensureFuture`. */
 export interface EnsureFutureOptions {

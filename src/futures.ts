@@ -231,18 +231,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined,
     awaiter: Task<unknown> | undefined,
   ): Promise<R1 | R2> {
-    const promise = new Promise<R1 | R2>(captureResolvers);
-    this.#register(
-      new Continuation(
-        this as Future<unknown>,
-        awaiter,
-        onFulfilled as ((value: unknown) => unknown) | null | undefined,
-        onRejected,
-        takeResolve(),
-        takeReject(),
-      ),
+    const continuation = new Continuation(
+      this as Future<unknown>,
+      awaiter,
+      onFulfilled as ((value: unknown) => unknown) | null | undefined,
+      onRejected,
     );
-    return promise;
+    this.#register(continuation);
+    return continuation as Promise<R1 | R2>;
   }
 
   /**
@@ -384,37 +380,40 @@ export function isFuture(value: unknown): value is Future<unknown> {
 
 // `new Promise(captureResolvers)` hands over the resolving functions without
 // allocating a closure per call; the executor runs synchronously, so the two
-// slots are read back right away by takeResolve/takeReject.
-let capturedResolve: ((value: never) => void) | null = null;
+// slots are read back right away.
+let capturedResolve: ((value: unknown) => void) | null = null;
 let capturedReject: ((reason: unknown) => void) | null = null;
-function captureResolvers(resolve: (value: never) => void, reject: (reason: unknown) => void) {
+function captureResolvers(resolve: (value: unknown) => void, reject: (reason: unknown) => void) {
   capturedResolve = resolve;
   capturedReject = reject;
-}
-function takeResolve(): (value: unknown) => void {
-  const resolve = capturedResolve!;
-  capturedResolve = null;
-  return resolve as (value: unknown) => void;
-}
-function takeReject(): (reason: unknown) => void {
-  const reject = capturedReject!;
-  capturedReject = null;
-  return reject;
 }
 
 /**
  * One `then()` (usually an `await`) waiting for a future: the caller's
- * handlers, the resolving functions of the promise `then()` returned, and the
- * task that is suspended on the future, if any.
+ * handlers and the task that is suspended on the future, if any.
+ *
+ * It is also what `then()` returns: a promise whose native Promise is made
+ * only when someone uses it. An `await` (and `Promise.resolve`, and
+ * `Promise.all`) ignores what `then()` returns, so most continuations never
+ * make one: a parked await costs a promise and two closures less.
  */
-class Continuation {
+class Continuation implements Promise<unknown> {
+  // Invariants: #chained is the native promise of this then(), made on first
+  // use; until then the outcome waits in #outcome (#state "fulfilled" or
+  // "rejected" once the handler ran). A rejection nobody chained onto is
+  // made a rejected promise at once, so the host reports it as unhandled,
+  // as it would for a native then().
+  #state: "pending" | "fulfilled" | "rejected" = "pending";
+  #outcome: unknown = undefined;
+  #chained: Promise<unknown> | null = null;
+  #resolve: ((value: unknown) => void) | null = null;
+  #reject: ((reason: unknown) => void) | null = null;
+
   constructor(
     readonly future: Future<unknown>,
     public awaiter: Task<unknown> | undefined,
     readonly onFulfilled: ((value: unknown) => unknown) | null | undefined,
     readonly onRejected: ((reason: unknown) => unknown) | null | undefined,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (reason: unknown) => void,
   ) {}
 
   /** Take the future's outcome, or `cancelInstead`, to the handlers. */
@@ -430,26 +429,75 @@ class Continuation {
     else this.deliver(false, value);
   }
 
-  /** Call the handler; the returned promise follows it, as Promise.prototype.then does. */
+  /** Call the handler; this promise follows it, as Promise.prototype.then does. */
   deliver(failed: boolean, value: unknown): void {
     const handler = failed ? this.onRejected : this.onFulfilled;
-    if (typeof handler !== "function") {
-      if (failed) this.reject(value);
-      else this.resolve(value);
-      return;
+    if (typeof handler === "function") {
+      try {
+        value = handler(value);
+        failed = false;
+      } catch (error) {
+        value = error;
+        failed = true;
+      }
     }
-    try {
-      this.resolve(handler(value));
-    } catch (error) {
-      this.reject(error);
-    }
+    this.#state = failed ? "rejected" : "fulfilled";
+    this.#outcome = value;
+    // A rejection, or a thenable to adopt, cannot wait for someone to ask.
+    if (this.#chained !== null || failed || isThenable(value)) this.#settleChained();
   }
+
+  then<R1 = unknown, R2 = never>(
+    onFulfilled?: ((value: unknown) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#promise().then(onFulfilled, onRejected);
+  }
+
+  catch<R = never>(
+    onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null,
+  ): Promise<unknown> {
+    return this.#promise().catch(onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<unknown> {
+    return this.#promise().finally(onFinally);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Promise";
+  }
+
+  #promise(): Promise<unknown> {
+    if (this.#chained === null) this.#settleChained();
+    return this.#chained!;
+  }
+
+  #settleChained(): void {
+    if (this.#chained === null) {
+      this.#chained = new Promise(captureResolvers);
+      this.#resolve = capturedResolve;
+      this.#reject = capturedReject;
+      capturedResolve = capturedReject = null;
+    }
+    if (this.#state === "pending") return;
+    const outcome = this.#outcome;
+    this.#outcome = undefined;
+    if (this.#state === "fulfilled") this.#resolve!(outcome);
+    else this.#reject!(outcome);
+  }
+}
+
+/** Whether `value` has a `then` method (a promise or another thenable). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
 }
 
 /** A task's body returned the future: its outcome goes straight to the task. */
 class BodyContinuation extends Continuation {
   constructor(future: Future<unknown>, readonly task: Task<unknown>) {
-    super(future, task, null, null, ignore, ignore);
+    super(future, task, null, null);
   }
 
   override deliver(failed: boolean, value: unknown): void {
@@ -457,8 +505,6 @@ class BodyContinuation extends Continuation {
     else this.task._bodyReturned(value);
   }
 }
-
-function ignore(): void {}
 
 /** The loop callback for a continuation whose future is done. */
 function resumeContinuation(continuation: Continuation): void {

@@ -5,11 +5,10 @@
  */
 
 import { loopCancelledError } from "./errors.ts";
-import { Future } from "./futures.ts";
+import { Future, isThenable } from "./futures.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
 import type { EventLoop } from "./loop.ts";
-import { isThenable } from "./tasks.ts";
 
 /** What `gather` accepts: a Future or Task, a promise, or an async function to start as a Task. */
 export type GatherArgument = PromiseLike<unknown> | (() => unknown);

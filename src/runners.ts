@@ -6,7 +6,7 @@
 
 import { CancelledError, KeyboardInterrupt, RuntimeError } from "./errors.ts";
 import { setEventLoop } from "./events.ts";
-import type { Future } from "./futures.ts";
+import { type Future, isThenable } from "./futures.ts";
 import { gather } from "./gather.ts";
 import { EventLoop } from "./loop.ts";
 import { reprValue } from "./_repr.ts";
@@ -17,7 +17,7 @@ import {
   setSignalHandler,
   type SignalHandler,
 } from "./signals.ts";
-import { allTasks, isThenable, type Task } from "./tasks.ts";
+import { allTasks, type Task } from "./tasks.ts";
 
 /** What `run` and `Runner.run` accept as the main coroutine. */
 export type MainCoroutine<T> = (() => T | PromiseLike<T>) | PromiseLike<T>;

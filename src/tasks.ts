@@ -14,7 +14,7 @@
  */
 
 import { CancelledError, loopCancelledError, RuntimeError } from "./errors.ts";
-import { Future } from "./futures.ts";
+import { Future, isThenable } from "./futures.ts";
 import { runInTask, taskInContext } from "./_current_task.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
@@ -472,12 +472,6 @@ export function currentTask(loop?: EventLoop): Task<unknown> | null {
  */
 export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
   return new Set((loop ?? requireRunningLoop())._liveTasks());
-}
-
-/** Whether `value` has a `then` method (a promise or another thenable). */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
 }
 
 /**

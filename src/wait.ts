@@ -18,14 +18,14 @@
  */
 
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { Future } from "./futures.ts";
+import { Future, isThenable } from "./futures.ts";
 import type { Handle } from "./handles.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
 import { checkSeconds, type EventLoop } from "./loop.ts";
 import { reprValue } from "./_repr.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
-import { type CoroutineFunction, isThenable } from "./tasks.ts";
+import type { CoroutineFunction } from "./tasks.ts";
 import { timeout as timeoutBlock } from "./timeouts.ts";
 
 /** `wait` returns when any awaitable finishes or is cancelled. */

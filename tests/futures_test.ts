@@ -120,6 +120,30 @@ describe("Future", () => {
     });
   });
 
+  it("then() returns a promise that follows the handler, used before or after the future is done", async () => {
+    await runVirtual(async () => {
+      const future = new Future<number>();
+      const early = future.then((n) => n + 1);
+      const late = future.then((n) => n + 2);
+      // Handled at once, as a native promise's rejection must be.
+      const throwing = assert.rejects(
+        future.then(() => {
+          throw new Error("handler failed");
+        }),
+        { message: "handler failed" },
+      );
+      const adopting = future.then((n) => sleep(1, n + 3));
+      future.setResult(1);
+      await sleep(0);
+      await sleep(0);
+      assert.equal(await early, 2);
+      assert.equal(await late.then((n) => n * 10), 30);
+      await throwing;
+      assert.equal(await adopting, 4);
+      assert.equal(Object.prototype.toString.call(early), "[object Promise]");
+    });
+  });
+
   it("has catch() and finally(), so TypeScript takes it where a Promise is expected", async () => {
     await runVirtual(async () => {
       const failed = new Future<number>();
