@@ -82,21 +82,30 @@ export function gather(...input: unknown[]): Future<unknown[]> {
     return empty;
   }
 
-  let loop: EventLoop | undefined;
-  const futureOf = new Map<unknown, Future<unknown>>();
+  // A function or promise given twice becomes one Task or Future, as in
+  // asyncio. A Future given twice just gets a done callback per argument,
+  // which ends the gather at the same moment, so a gather of Tasks needs no
+  // map at all.
+  const options: { loop?: EventLoop } = {};
+  let startedFor: Map<unknown, Future<unknown>> | null = null;
   const children: Future<unknown>[] = [];
   for (const awaitable of awaitables) {
-    let future = futureOf.get(awaitable);
-    if (future === undefined) {
-      future = ensureFuture(awaitable as GatherArgument, { loop });
-      loop ??= future.getLoop();
-      futureOf.set(awaitable, future);
+    let future: Future<unknown> | undefined;
+    if (awaitable instanceof Future) future = ensureFuture(awaitable, options);
+    else {
+      startedFor ??= new Map();
+      future = startedFor.get(awaitable);
+      if (future === undefined) {
+        future = ensureFuture(awaitable as GatherArgument, options);
+        startedFor.set(awaitable, future);
+      }
     }
+    options.loop ??= future.getLoop();
     children.push(future);
   }
 
-  const outer = new GatheringFuture<unknown[]>(children, loop!);
-  const total = futureOf.size;
+  const outer = new GatheringFuture<unknown[]>(children, options.loop!);
+  const total = children.length;
   let finished = 0;
   const onChildDone = (child: Future<unknown>) => {
     finished++;
@@ -125,7 +134,7 @@ export function gather(...input: unknown[]): Future<unknown[]> {
     if (outer.cancelRequested) outer.setException(child._makeCancelledError());
     else outer.setResult(results);
   };
-  for (const future of futureOf.values()) future.addDoneCallback(onChildDone);
+  for (const future of children) future.addDoneCallback(onChildDone);
   return outer;
 }
 

@@ -27,6 +27,21 @@ describe("gather()", () => {
       const task = createTask(async () => ++runs);
       assert.deepEqual(await gather(task, task), [1, 1]);
       assert.equal(runs, 1);
+      // A function or a promise given twice is started or wrapped once.
+      const count = async () => ++runs;
+      assert.deepEqual(await gather(count, task, count), [2, 1, 2]);
+      const promise = Promise.resolve("p");
+      assert.deepEqual(await gather(promise, promise), ["p", "p"]);
+      // A failing child given twice fails the gather once, with its error.
+      const failing = createTask(async () => {
+        await sleep(1);
+        throw new Error("once");
+      });
+      await assert.rejects(gather(failing, failing), { message: "once" });
+      assert.deepEqual(await gather(failing, failing, { returnExceptions: true }), [
+        failing.exception(),
+        failing.exception(),
+      ]);
     });
   });
 
