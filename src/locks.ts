@@ -787,7 +787,8 @@ function anyNotCancelled(waiters: Deque<Future<unknown>>): boolean {
   return !allCancelled(waiters);
 }
 
-// A wait that fails before it starts (a loop mismatch) fails through its Future, as an async function's promise would.
+// A wait that fails before it starts (a loop mismatch) fails through its
+// Future, as an async function's promise would.
 function failedFuture<T>(error: unknown): Future<T> {
   const failed = new Future<T>(requireRunningLoop());
   failed.setException(error);
