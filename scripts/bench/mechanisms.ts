@@ -23,10 +23,13 @@ const N = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 100_0
 const ROUNDS = 5;
 const storage = new AsyncLocalStorage<object>();
 
-/** Resolves on the next microtask, through `then()`, as a pending library Future does. */
+/**
+ * Settles at once when `then()` is called: what an await of a thenable costs
+ * the engine (a promise, its resolving functions, a job), and nothing more.
+ */
 class Thenable {
   then(onFulfilled: (value: number) => void): void {
-    queueMicrotask(() => onFulfilled(1));
+    onFulfilled(1);
   }
 }
 
