@@ -80,6 +80,63 @@ describe("a crashing Worker", () => {
     },
   );
 
+  it("among pipelined jobs, fails only the one that exited; each job runs once", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const runs = new Int32Array(new SharedArrayBuffer(4 * 10));
+    const exitAtFive = (x: number, counts: Int32Array) => {
+      Atomics.add(counts, x, 1);
+      if (x === 5) {
+        (globalThis as unknown as { process: { exit(code: number): never } }).process.exit(3);
+      }
+      return x;
+    };
+    await pool.submit(exitAtFive, 0, new Int32Array(10)); // measured short: the next ones go in one batch
+    const jobs = Array.from({ length: 10 }, (_, x) => pool.submit(exitAtFive, x, runs));
+    const settled = await Promise.allSettled(jobs.map((job) => Promise.resolve(job)));
+    settled.forEach((result, x) => {
+      if (x !== 5) assert.deepEqual(result, { status: "fulfilled", value: x });
+      else assert.ok(result.status === "rejected" && result.reason instanceof WorkerCrashedError);
+    });
+    assert.deepEqual(Array.from(runs), Array(10).fill(1), "each job ran exactly once");
+  });
+
+  it(
+    "among pipelined jobs, an out-of-memory crash fails the running job and reruns none",
+    { skip: isDeno && "Deno 2.9.6 does not enforce resourceLimits (see backend.ts)" },
+    async () => {
+      await using pool = new WorkerPoolExecutor({
+        maxWorkers: 1,
+        resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+      });
+      const runs = new Int32Array(new SharedArrayBuffer(4 * 10));
+      const hoardAtFive = (x: number, counts: Int32Array) => {
+        Atomics.add(counts, x, 1);
+        const hoard: unknown[] = [];
+        while (x === 5) hoard.push({ x, text: `item ${hoard.length}` });
+        return x;
+      };
+      await pool.submit(hoardAtFive, 0, new Int32Array(10));
+      const jobs = Array.from({ length: 10 }, (_, x) => pool.submit(hoardAtFive, x, runs));
+      const settled = await Promise.allSettled(jobs.map((job) => Promise.resolve(job)));
+      settled.forEach((result, x) => {
+        if (x === 5) {
+          assert.ok(result.status === "rejected" && result.reason instanceof WorkerCrashedError);
+          assert.match(
+            result.reason.message,
+            /^The Worker running hoardAtFive\(\) died: .*memory/i,
+          );
+        } else if (x > 5 || result.status === "fulfilled") {
+          assert.deepEqual(result, { status: "fulfilled", value: x });
+        } else {
+          // It ran, but its result was held back to go with the next ones, and lost.
+          assert.ok(result.reason instanceof WorkerCrashedError);
+          assert.match(result.reason.message, /died before it sent the result/);
+        }
+      });
+      assert.deepEqual(Array.from(runs), Array(10).fill(1), "each job ran exactly once");
+    },
+  );
+
   it("fails only the running job: the jobs queued behind it still run", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const crash = pool.submit(throwOutsideTheJob);

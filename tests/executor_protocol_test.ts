@@ -7,7 +7,7 @@ import * as messages from "../src/executor/messages.ts";
 import type { FromWorker, ToWorker } from "../src/executor/messages.ts";
 import { FifoQueue } from "../src/executor/queue.ts";
 
-const { CANCEL, DROPPED, ERR, INIT, INIT_FAILED, OK, READY, RUN } = messages;
+const { CANCEL, DONE, DROPPED, ERR, INIT, INIT_FAILED, OK, READY, RUN } = messages;
 
 /** A bootstrap Worker driven by hand: send messages, await the replies. */
 function rawWorker() {
@@ -39,7 +39,9 @@ function rawWorker() {
 
 describe("bootstrap protocol", () => {
   it("uses the tags of messages.ts", () => {
-    for (const name of ["RUN", "CANCEL", "INIT", "READY", "OK", "ERR", "DROPPED", "CLOSING"]) {
+    for (
+      const name of ["RUN", "CANCEL", "INIT", "READY", "OK", "ERR", "DROPPED", "CLOSING", "DONE"]
+    ) {
       const value = (messages as Record<string, unknown>)[name];
       assert.match(BOOTSTRAP_SOURCE, new RegExp(`\\b${name} = ${value}\\b`), name);
     }
@@ -50,14 +52,51 @@ describe("bootstrap protocol", () => {
   it("answers INIT with READY, then runs a batch of jobs in order", async () => {
     const worker = rawWorker();
     try {
-      worker.send([INIT, null, []]);
+      worker.send([INIT, null, [], null]);
       assert.deepEqual(await worker.next(), [READY]);
-      worker.send([RUN, [[1, "source", "(a, b) => a + b"]], [[10, 1, [1, 2]], [11, 1, [3, 4]]]]);
+      worker.send([RUN, [[1, "source", "(a, b) => a + b"]], [[10, 1, [1, 2], 0], [
+        11,
+        1,
+        [3, 4],
+        0,
+      ]]]);
       const first = await worker.next();
       const second = await worker.next();
-      assert.deepEqual(first.slice(0, 3), [OK, 10, 3]);
-      assert.deepEqual(second.slice(0, 3), [OK, 11, 7]);
-      assert.equal(typeof first[3], "number", "run time in ms");
+      assert.deepEqual(first.slice(0, 5), [DONE, 0, OK, 10, 3]);
+      assert.deepEqual(second.slice(0, 5), [DONE, 0, OK, 11, 7]);
+      assert.equal(typeof first[5], "number", "run time in ms");
+    } finally {
+      worker.stop();
+    }
+  });
+
+  it("sends the outcomes of jobs marked hold together, and marks each job it starts", async () => {
+    const worker = rawWorker();
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      worker.send([INIT, null, [], started]);
+      assert.deepEqual(await worker.next(), [READY]);
+      worker.send([RUN, [[1, "source", "(x) => x * 2"]], [[30, 1, [0], 0]]]);
+      await worker.next(); // compiled: the next jobs need no loading
+      const ids = Array.from({ length: 50 }, (_, i) => 100 + i);
+      worker.send([RUN, null, [...ids.map((id) => [id, 1, [id], 1] as const), [99, 1, [99], 0]]]);
+      const outcomes: unknown[] = [];
+      let messageCount = 0;
+      for (;;) {
+        const message = await worker.next();
+        assert.equal(message[0], DONE);
+        if (message[3] === 99) {
+          assert.deepEqual(message.slice(0, 5), [DONE, 0, OK, 99, 198], "not held, alone");
+          break;
+        }
+        messageCount++;
+        for (let at = 2; at < message.length; at += messages.DONE_STRIDE) {
+          outcomes.push(message.slice(at, at + 3));
+        }
+      }
+      assert.deepEqual(outcomes, ids.map((id) => [OK, id, id * 2]));
+      assert.ok(messageCount < ids.length / 2, `${messageCount} messages for ${ids.length} jobs`);
+      assert.equal(Atomics.load(started, 0), 99, "the id of the job it started last");
     } finally {
       worker.stop();
     }
@@ -68,20 +107,19 @@ describe("bootstrap protocol", () => {
     try {
       // Jobs sent before INIT wait for it: CANCEL reaches the second one queued.
       worker.send([RUN, [[1, "source", "() => { throw new RangeError('no') }"]], [
-        [20, 1, []],
-        [21, 1, []],
+        [20, 1, [], 0],
+        [21, 1, [], 0],
       ]]);
       worker.send([CANCEL, 21]);
-      worker.send([INIT, null, []]);
+      worker.send([INIT, null, [], null]);
       assert.deepEqual(await worker.next(), [READY]);
       const failed = await worker.next();
-      assert.equal(failed[0], ERR);
-      assert.equal(failed[1], 20);
+      assert.deepEqual(failed.slice(0, 4), [DONE, 0, ERR, 20]);
       assert.deepEqual(
-        { ...(failed[2] as object), stack: undefined },
+        { ...(failed[4] as object), stack: undefined },
         { error: true, name: "RangeError", message: "no", stack: undefined },
       );
-      assert.deepEqual(await worker.next(), [DROPPED, 21]);
+      assert.deepEqual(await worker.next(), [DONE, 0, DROPPED, 21, undefined, 0]);
     } finally {
       worker.stop();
     }
@@ -90,7 +128,7 @@ describe("bootstrap protocol", () => {
   it("reports a failing initializer with INIT_FAILED", async () => {
     const worker = rawWorker();
     try {
-      worker.send([INIT, [5, "source", "() => { throw new Error('setup') }"], []]);
+      worker.send([INIT, [5, "source", "() => { throw new Error('setup') }"], [], null]);
       const reply = await worker.next();
       assert.equal(reply[0], INIT_FAILED);
       assert.equal((reply[1] as { message: string }).message, "setup");

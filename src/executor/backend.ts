@@ -125,7 +125,7 @@ export interface StartWorkerOptions {
  *   },
  *   exit() {},
  * });
- * handle.post([INIT, null, []]);
+ * handle.post([INIT, null, [], null]);
  * ```
  */
 export function startWorker(options: StartWorkerOptions, events: WorkerEvents): WorkerHandle {

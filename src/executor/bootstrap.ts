@@ -21,16 +21,31 @@
  *   main thread, so otherwise a job's `console.log` can print after its
  *   result is handled, or be lost (WORKER_FACTS (e));
  * - runs jobs one at a time in arrival order. A batch of jobs (RUN) is run
- *   back to back without yielding when the functions are synchronous; each
- *   result is posted as soon as it is known.
+ *   back to back without yielding when the functions are synchronous;
+ * - sends outcomes in DONE messages. The outcome of a job the pool marked
+ *   `hold` (short, no options) may wait for those of the next jobs, up to
+ *   {@linkcode HOLD_MAX_JOBS} of them or {@linkcode HOLD_MAX_MS}; everything
+ *   held is sent before the Worker yields (an async job, a function to load,
+ *   its queue empty), before a job not marked `hold`, and before it ends
+ *   itself. So a result waits at most for one short job's run, and a
+ *   terminated job's neighbours lose nothing;
+ * - writes the id of each job it starts into the pool's shared cell, so
+ *   that after a crash the pool knows which job was running even if the
+ *   results before it were held back and lost.
  *
  * @module
  */
 
+/** Most job outcomes a Worker holds back to send together. */
+export const HOLD_MAX_JOBS = 64;
+/** Longest a Worker holds an outcome back while running short jobs, in ms. */
+export const HOLD_MAX_MS = 2;
+
 /** The bootstrap's source. Plain ES2022; no backticks inside. */
 export const BOOTSTRAP_SOURCE = String.raw`
 const RUN = 0, CANCEL = 1, INIT = 2;
-const READY = 10, OK = 11, ERR = 12, DROPPED = 13, CLOSING = 14, INIT_FAILED = 15;
+const READY = 10, OK = 11, ERR = 12, DROPPED = 13, CLOSING = 14, INIT_FAILED = 15, DONE = 16;
+const HOLD_MAX_JOBS = ${HOLD_MAX_JOBS}, HOLD_MAX_MS = ${HOLD_MAX_MS};
 const wt = await import("node:worker_threads").catch(() => null);
 const port = wt && wt.parentPort;
 const post = port
@@ -69,6 +84,7 @@ let closing = false;
 function announce(code) {
   if (closing) return;
   closing = true;
+  sendHeld();
   try { post([CLOSING, typeof code === "number" ? code : 0]); } catch { /* nothing to tell */ }
 }
 if (!port && typeof self === "object" && typeof self.close === "function") {
@@ -155,12 +171,58 @@ async function load(fnId) {
   return fn;
 }
 
+// --- Outcomes waiting to be sent together (one DONE message). ---
+let held = [DONE, 0];
+let heldTransfer = null; // [index in held, transfer list] pairs, or null
+let heldSince = 0;
+function hold(tag, id, value, ms, transfer) {
+  if (held.length === 2) heldSince = performance.now();
+  if (transfer !== undefined) (heldTransfer ??= []).push(held.length, transfer);
+  held.push(tag, id, value, ms);
+}
+function sendHeld(outputBytes) {
+  if (held.length === 2) return;
+  const message = held, transfers = heldTransfer;
+  held = [DONE, 0];
+  heldTransfer = null;
+  message[1] = outputBytes ?? 0;
+  let transfer;
+  if (transfers !== null) {
+    transfer = [];
+    for (let i = 1; i < transfers.length; i += 2) transfer.push(...transfers[i]);
+  }
+  try {
+    post(message, transfer);
+    return;
+  } catch (e) {
+    if (message.length === 6) return unsendable(message, e);
+  }
+  // Find the outcome that cannot be cloned: send them one by one.
+  for (let i = 2; i < message.length; i += 4) {
+    let list;
+    if (transfers !== null) {
+      for (let t = 0; t < transfers.length; t += 2) if (transfers[t] === i) list = transfers[t + 1];
+    }
+    const one = [DONE, message[1], message[i], message[i + 1], message[i + 2], message[i + 3]];
+    try { post(one, list); } catch (e) { unsendable(one, e); }
+  }
+}
+function unsendable(one, e) {
+  const what = one[2] === OK ? "result" : "error";
+  post([DONE, one[1], ERR, one[3], {
+    error: true, name: "TypeError",
+    message: "Cannot send the " + what + " of the job back from the Worker: " + (e && e.message),
+    cause: wireError(e, 1),
+  }, one[5]]);
+}
+
 // --- The job queue: one job at a time, in arrival order. ---
 const queue = [];
 let head = 0;
 const dropped = new Set();
 let ready = false;
 let draining = false;
+let started = null; // the pool's shared cell: the id of the job running
 
 async function drain() {
   draining = true;
@@ -169,7 +231,10 @@ async function drain() {
     queue[head++] = undefined;
     if (head >= 1024 && head * 2 >= queue.length) { queue.splice(0, head); head = 0; }
     const id = job[0];
-    if (dropped.size !== 0 && dropped.delete(id)) { post([DROPPED, id]); continue; }
+    if (dropped.size !== 0 && dropped.delete(id)) { hold(DROPPED, id, undefined, 0); continue; }
+    const mayHold = job[3] === 1 && started !== null;
+    if (!mayHold) sendHeld();
+    if (started !== null) started[0] = id;
     current.id = id;
     current.controller = null;
     current.aborted = false;
@@ -178,9 +243,15 @@ async function drain() {
     let tag = OK, value, transfer;
     try {
       let fn = fns.get(job[1]);
-      if (fn === undefined) fn = await load(job[1]);
+      if (fn === undefined) {
+        sendHeld();
+        fn = await load(job[1]);
+      }
       value = fn.apply(undefined, job[2]);
-      if (value !== null && typeof value === "object" && typeof value.then === "function") value = await value;
+      if (value !== null && typeof value === "object" && typeof value.then === "function") {
+        sendHeld();
+        value = await value;
+      }
       if (value instanceof TransferMark) { transfer = value.transfer; value = value.value; }
     } catch (e) {
       tag = ERR;
@@ -188,24 +259,26 @@ async function drain() {
       transfer = undefined;
     }
     running = false;
-    const ms = performance.now() - start;
-    const outputBytes = dirty ? written : 0;
-    if (dirty) await flushStdio();
-    try {
-      post([tag, id, value, ms, outputBytes], transfer);
-    } catch (e) {
-      const what = tag === OK ? "result" : "error";
-      post([ERR, id, {
-        error: true, name: "TypeError",
-        message: "Cannot send the " + what + " of the job back from the Worker: " + (e && e.message),
-        cause: wireError(e, 1),
-      }, ms]);
+    const end = performance.now();
+    hold(tag, id, value, end - start, transfer);
+    if (dirty) {
+      // What it printed must reach the host's stdout before its result.
+      const outputBytes = written;
+      await flushStdio();
+      sendHeld(outputBytes);
+    } else if (
+      !mayHold || head >= queue.length || held.length >= 2 + 4 * HOLD_MAX_JOBS ||
+      end - heldSince >= HOLD_MAX_MS
+    ) {
+      sendHeld();
     }
   }
+  sendHeld();
   draining = false;
 }
 
-async function init(def, args) {
+async function init(def, args, cell) {
+  started = cell;
   try {
     if (def !== null) {
       defs.set(def[0], def);
@@ -244,7 +317,7 @@ function onMessage(msg) {
       break;
     }
     case INIT:
-      init(msg[1], msg[2]);
+      init(msg[1], msg[2], msg[3] ?? null);
       break;
   }
 }

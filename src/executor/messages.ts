@@ -19,34 +19,50 @@ export const INIT = 2;
 
 /** Worker → main: the bootstrap (and the initializer) finished; jobs may run. */
 export const READY = 10;
-/** Worker → main: a job returned `value`. */
+/** In a DONE message: a job returned `value`. */
 export const OK = 11;
-/** Worker → main: a job threw `error`. */
+/** In a DONE message: a job threw `error`. */
 export const ERR = 12;
-/** Worker → main: a job cancelled before it started was dropped. */
+/** In a DONE message: a job cancelled before it started was dropped. */
 export const DROPPED = 13;
 /** Worker → main: the Worker is about to exit by its own call (close or exit). */
 export const CLOSING = 14;
 /** Worker → main: the pool's initializer threw; the Worker will not take jobs. */
 export const INIT_FAILED = 15;
+/** Worker → main: the outcomes of one or more jobs, in the order the jobs ran. */
+export const DONE = 16;
 
 /** How a Worker finds a function: shipped source, or a module export. */
 export type FunctionDef =
   | readonly [fnId: number, kind: "source", source: string]
   | readonly [fnId: number, kind: "module", url: string, exportName: string];
 
-/** One job as sent: its id, its function's id and its arguments. */
-export type JobMessage = readonly [id: number, fnId: number, args: readonly unknown[]];
+/**
+ * One job as sent: its id, its function's id, its arguments, and whether the
+ * Worker may hold its result back to send it with the results of the jobs
+ * after it (1: a short job without options; 0: send it at once).
+ */
+export type JobMessage = readonly [
+  id: number,
+  fnId: number,
+  args: readonly unknown[],
+  hold: 0 | 1,
+];
 
 /** A batch of jobs (with the definitions of functions new to that Worker). */
 export type RunMessage = readonly [tag: typeof RUN, defs: FunctionDef[] | null, jobs: JobMessage[]];
 /** Cancel one job. */
 export type CancelMessage = readonly [tag: typeof CANCEL, id: number];
-/** Set the Worker up: the initializer's definition (or null) and arguments. */
+/**
+ * Set the Worker up: the initializer's definition (or null) and arguments,
+ * and a shared cell where the Worker writes the id of each job it starts
+ * (null where there is no SharedArrayBuffer: then it holds no result back).
+ */
 export type InitMessage = readonly [
   tag: typeof INIT,
   def: FunctionDef | null,
   args: readonly unknown[],
+  started: Int32Array | null,
 ];
 /** Anything the main thread sends. */
 export type ToWorker = RunMessage | CancelMessage | InitMessage;
@@ -68,11 +84,24 @@ export type WireError =
   }
   | { readonly error: false; readonly value: unknown };
 
-/** Anything a Worker sends. `ms` is the job's run time in the Worker. */
+/**
+ * The outcomes of jobs, flat, {@linkcode DONE_STRIDE} entries per job:
+ * `OK, id, value, ms` or `ERR, id, error, ms` (`ms`: the job's run time in
+ * the Worker) or `DROPPED, id, undefined, 0`. `outputBytes` is what the
+ * Worker had printed by then (0 if nothing since its previous DONE): the
+ * host must have relayed that much of its output before it delivers them.
+ *
+ * One message per job would cost the main thread a message event, and the
+ * event loop an iteration, per result: a Worker running short jobs back to
+ * back sends their outcomes together instead (see `hold` in JobMessage).
+ */
+export type DoneMessage = readonly [tag: typeof DONE, outputBytes: number, ...outcomes: unknown[]];
+/** Entries per job in a {@linkcode DoneMessage}. */
+export const DONE_STRIDE = 4;
+
+/** Anything a Worker sends. */
 export type FromWorker =
   | readonly [tag: typeof READY]
-  | readonly [tag: typeof OK, id: number, value: unknown, ms: number, outputBytes?: number]
-  | readonly [tag: typeof ERR, id: number, error: WireError, ms: number, outputBytes?: number]
-  | readonly [tag: typeof DROPPED, id: number]
+  | DoneMessage
   | readonly [tag: typeof CLOSING, code: number]
   | readonly [tag: typeof INIT_FAILED, error: WireError];
