@@ -43,6 +43,7 @@ import {
 } from "./signals.ts";
 import type { AnyFunction, Executor, ExecutorJob, ModuleFunction } from "./executor/types.ts";
 import { WorkerPoolExecutor } from "./executor/pool.ts";
+import { Job, type JobListener } from "./executor/job.ts";
 
 /** Options for `newEventLoop()` and `new EventLoop()`. */
 export interface EventLoopOptions {
@@ -785,20 +786,25 @@ export function checkSeconds(value: unknown, what: string): asserts value is num
 }
 
 /** The Future of an executor job: cancelling it cancels the job. */
-class ExecutorFuture<T> extends Future<T> {
+class ExecutorFuture<T> extends Future<T> implements JobListener {
   readonly #job: ExecutorJob<T>;
 
   constructor(job: ExecutorJob<T>, loop: EventLoop) {
     super(loop);
     this.#job = job;
-    job.then(
-      (value) => {
-        if (!this.done() && !loop.isClosed()) this.setResult(value);
-      },
-      (error) => {
-        if (!this.done() && !loop.isClosed()) this.setException(error ?? new Error("Job failed"));
-      },
-    );
+    // The pool's own jobs report straight back (no promise per job).
+    if (job instanceof Job) {
+      job.listen(this);
+    } else {
+      job.then((value) => this._jobSettled(true, value), (error) => this._jobSettled(false, error));
+    }
+  }
+
+  /** @internal */
+  _jobSettled(fulfilled: boolean, value: unknown): void {
+    if (this.done() || this.getLoop().isClosed()) return;
+    if (fulfilled) this.setResult(value as T);
+    else this.setException(value ?? new Error("Job failed"));
   }
 
   override cancel(message?: string): boolean {
