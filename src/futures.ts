@@ -198,15 +198,18 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /**
    * Make the future awaitable. Awaiting it from a task makes it the task's
    * waiter, so cancelling the task cancels this future and the `await`
-   * throws `CancelledError`. To only attach a callback from inside a task,
-   * use `addDoneCallback`, `catch` or `finally`: those never make the future
-   * the task's waiter.
+   * throws `CancelledError`. An `await` calls `then` with both handlers;
+   * a call with one handler only attaches a callback, as `catch`, `finally`
+   * and `addDoneCallback` do, and never suspends the calling task.
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.#chain(onFulfilled, onRejected, taskInContext());
+    // A task's code calling `future.then(callback)` directly must not end
+    // its step: the loop would run the next callbacks in the middle of it.
+    const awaiter = typeof onRejected === "function" ? taskInContext() : undefined;
+    return this.#chain(onFulfilled, onRejected, awaiter);
   }
 
   /** As `Promise.prototype.catch`; the future does not become the caller's waiter. */

@@ -4,6 +4,7 @@ import {
   CancelledError,
   createTask,
   Future,
+  getRunningLoop,
   InvalidStateError,
   isFuture,
   RuntimeError,
@@ -158,6 +159,33 @@ describe("Future", () => {
       const asPromise: Promise<number> = done;
       assert.equal(await asPromise, 5);
       assert.equal(Object.prototype.toString.call(done), "[object Future]");
+    });
+  });
+
+  it("then(callback) called by a task's own code neither suspends the task nor splits its step", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const log: string[] = [];
+      const watched = new Future<number>();
+      const task = createTask(async () => {
+        await sleep(0);
+        log.push("step starts");
+        watched.then((n) => log.push(`watched ${n}`));
+        log.push("step ends");
+        await sleep(3600);
+      });
+      await sleep(0); // the task sleeps; its wake-up is queued before the callback below
+      loop.callSoon(() => log.push("next callback"));
+      await sleep(0);
+      await sleep(0);
+      // asyncio's order: the whole step, then the next callback.
+      assert.deepEqual(log, ["step starts", "step ends", "next callback"]);
+      task.cancel();
+      await assert.rejects(task, CancelledError);
+      assert.equal(watched.cancelled(), false);
+      watched.setResult(7);
+      await sleep(0);
+      assert.deepEqual(log.slice(3), ["watched 7"]);
     });
   });
 
