@@ -198,9 +198,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /**
    * Make the future awaitable. Awaiting it from a task makes it the task's
    * waiter, so cancelling the task cancels this future and the `await`
-   * throws `CancelledError`. An `await` calls `then` with both handlers;
-   * a call with one handler only attaches a callback, as `catch`, `finally`
-   * and `addDoneCallback` do, and never suspends the calling task.
+   * throws `CancelledError`. An `await` calls `then` with both handlers,
+   * and a task's own code calling it with both is taken for an await (the
+   * task's step ends there), so attach callbacks with one handler, `catch`,
+   * `finally` or `addDoneCallback`: those never suspend the calling task.
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
