@@ -54,12 +54,9 @@ describe("bootstrap protocol", () => {
     try {
       worker.send([INIT, null, [], null]);
       assert.deepEqual(await worker.next(), [READY]);
-      worker.send([RUN, [[1, "source", "(a, b) => a + b"]], [[10, 1, [1, 2], 0], [
-        11,
-        1,
-        [3, 4],
-        0,
-      ]]]);
+      // Flat: id, fnId, hold, argCount, arguments.
+      const jobs = [10, 1, 0, 2, 1, 2, 11, 1, 0, 2, 3, 4];
+      worker.send([RUN, [[1, "source", "(a, b) => a + b"]], jobs]);
       const first = await worker.next();
       const second = await worker.next();
       assert.deepEqual(first.slice(0, 5), [DONE, 0, OK, 10, 3]);
@@ -76,10 +73,10 @@ describe("bootstrap protocol", () => {
     try {
       worker.send([INIT, null, [], started]);
       assert.deepEqual(await worker.next(), [READY]);
-      worker.send([RUN, [[1, "source", "(x) => x * 2"]], [[30, 1, [0], 0]]]);
+      worker.send([RUN, [[1, "source", "(x) => x * 2"]], [30, 1, 0, 1, 0]]);
       await worker.next(); // compiled: the next jobs need no loading
       const ids = Array.from({ length: 50 }, (_, i) => 100 + i);
-      worker.send([RUN, null, [...ids.map((id) => [id, 1, [id], 1] as const), [99, 1, [99], 0]]]);
+      worker.send([RUN, null, [...ids.flatMap((id) => [id, 1, 1, 1, id]), 99, 1, 0, 1, 99]]);
       const outcomes: unknown[] = [];
       let messageCount = 0;
       for (;;) {
@@ -106,10 +103,8 @@ describe("bootstrap protocol", () => {
     const worker = rawWorker();
     try {
       // Jobs sent before INIT wait for it: CANCEL reaches the second one queued.
-      worker.send([RUN, [[1, "source", "() => { throw new RangeError('no') }"]], [
-        [20, 1, [], 0],
-        [21, 1, [], 0],
-      ]]);
+      const jobs = [20, 1, 0, 0, 21, 1, 0, 0];
+      worker.send([RUN, [[1, "source", "() => { throw new RangeError('no') }"]], jobs]);
       worker.send([CANCEL, 21]);
       worker.send([INIT, null, [], null]);
       assert.deepEqual(await worker.next(), [READY]);

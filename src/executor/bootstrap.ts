@@ -299,8 +299,13 @@ function onMessage(msg) {
     case RUN: {
       const newDefs = msg[1];
       if (newDefs !== null) for (const def of newDefs) defs.set(def[0], def);
+      // Flat: id, fnId, hold, argCount, then the arguments (messages.ts).
       const jobs = msg[2];
-      for (let i = 0; i < jobs.length; i++) queue.push(jobs[i]);
+      for (let i = 0; i < jobs.length;) {
+        const argCount = jobs[i + 3];
+        queue.push([jobs[i], jobs[i + 1], jobs.slice(i + 4, i + 4 + argCount), jobs[i + 2]]);
+        i += 4 + argCount;
+      }
       if (ready && !draining) drain();
       break;
     }

@@ -38,19 +38,19 @@ export type FunctionDef =
   | readonly [fnId: number, kind: "module", url: string, exportName: string];
 
 /**
- * One job as sent: its id, its function's id, its arguments, and whether the
- * Worker may hold its result back to send it with the results of the jobs
- * after it (1: a short job without options; 0: send it at once).
+ * A batch of jobs, with the definitions of functions new to that Worker.
+ * `jobs` is flat: for each job, `id, fnId, hold, argCount`, then its
+ * `argCount` arguments. `hold` says whether the Worker may hold the job's
+ * outcome back to send it with those of the jobs after it (1: a short job
+ * without options; 0: send it at once).
+ *
+ * Flat because the pool sends thousands of jobs a second: one array of
+ * plain values clones 3-4 times faster than an array and its arguments'
+ * array per job (0.1 against 0.43 µs a job in batches of 256, Node 24).
  */
-export type JobMessage = readonly [
-  id: number,
-  fnId: number,
-  args: readonly unknown[],
-  hold: 0 | 1,
-];
-
-/** A batch of jobs (with the definitions of functions new to that Worker). */
-export type RunMessage = readonly [tag: typeof RUN, defs: FunctionDef[] | null, jobs: JobMessage[]];
+export type RunMessage = readonly [tag: typeof RUN, defs: FunctionDef[] | null, jobs: unknown[]];
+/** Entries before a job's arguments in `RunMessage` jobs: id, fnId, hold, argCount. */
+export const JOB_HEADER = 4;
 /** Cancel one job. */
 export type CancelMessage = readonly [tag: typeof CANCEL, id: number];
 /**

@@ -50,7 +50,7 @@ import {
   startWorker,
   type WorkerHandle,
 } from "./backend.ts";
-import { resolveFunction } from "./functions.ts";
+import { type FunctionEntry, resolveFunction } from "./functions.ts";
 import { Job, type JobOwner } from "./job.ts";
 import {
   CANCEL,
@@ -64,7 +64,7 @@ import {
   type FunctionDef,
   INIT,
   INIT_FAILED,
-  type JobMessage,
+  JOB_HEADER,
   READY,
   RUN,
   type WireError,
@@ -553,26 +553,28 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   #send(worker: PoolWorker, batch: Job<unknown>[]): void {
     let defs: FunctionDef[] | null = null;
     let transfer: TransferableObject[] | undefined;
-    const messages: JobMessage[] = new Array(batch.length);
+    const jobs: unknown[] = [];
+    let checked: FunctionEntry | undefined;
     for (let i = 0; i < batch.length; i++) {
       const job = batch[i];
       const entry = job.entry;
-      if (!worker.known.has(entry.id) && !defs?.some((d) => d[0] === entry.id)) {
-        (defs ??= []).push(entry.def);
+      if (entry !== checked) {
+        checked = entry;
+        if (!worker.known.has(entry.id) && !defs?.some((d) => d[0] === entry.id)) {
+          (defs ??= []).push(entry.def);
+        }
       }
       const list = job.options?.transfer;
       if (list !== undefined && list.length > 0) (transfer ??= []).push(...list);
       // A short job without options lets the Worker hold its result back
       // a little, to send it with the next ones (see bootstrap.ts).
-      messages[i] = [
-        job.id,
-        entry.id,
-        job.args,
-        job.sentShort && job.options === undefined ? 1 : 0,
-      ];
+      const hold = job.sentShort && job.options === undefined ? 1 : 0;
+      const args = job.args;
+      jobs.push(job.id, entry.id, hold, args.length);
+      for (let a = 0; a < args.length; a++) jobs.push(args[a]);
     }
     try {
-      worker.handle.post([RUN, defs, messages], transfer);
+      worker.handle.post([RUN, defs, jobs], transfer);
     } catch (error) {
       if (batch.length === 1) return this.#unsendable(worker, batch[0], error);
       for (const job of batch) this.#send(worker, [job]);
