@@ -50,7 +50,7 @@ import {
   startWorker,
   type WorkerHandle,
 } from "./backend.ts";
-import { type FunctionEntry, resolveFunction } from "./functions.ts";
+import { type FunctionEntry, type Resolved, resolveFunction } from "./functions.ts";
 import { Job, type JobOwner } from "./job.ts";
 import {
   CANCEL,
@@ -230,6 +230,8 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   #nextWorkerId = 1;
   #startupFailures = 0;
   #topUpScheduled = false;
+  #lastFn: unknown;
+  #lastResolved: Resolved | undefined;
   #brokenBy: unknown;
   #drained: Promise<void> | undefined;
   #resolveDrained: (() => void) | undefined;
@@ -312,7 +314,12 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     fn: F | ModuleFunction<F>,
     ...args: Parameters<F>
   ): ExecutorJob<Awaited<ReturnType<F>>> {
-    const { entry, options } = resolveFunction(fn);
+    // Bursts submit one function many times: look it up once.
+    if (fn !== this.#lastFn) {
+      this.#lastResolved = resolveFunction(fn);
+      this.#lastFn = fn;
+    }
+    const { entry, options } = this.#lastResolved!;
     if (this.#state !== "running") this.#refuse();
     const job = new Job<Awaited<ReturnType<F>>>(this.#nextJobId++, entry, args, options, this);
     if (options !== undefined) this.#watch(job as Job<unknown>);
@@ -479,6 +486,9 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
    */
   #dispatch(topUp = true): void {
     if (this.#queue.size === 0 || this.#state === "broken") return;
+    // From submit(), with a top-up already due: no Worker is idle, none can
+    // start, and the top-up takes this job too.
+    if (!topUp && this.#topUpScheduled) return;
     let batches: Map<PoolWorker, Job<unknown>[]> | undefined;
     while (this.#queue.size > 0) {
       const worker = this.#pickWorker(topUp);
