@@ -4,7 +4,7 @@
  *
  * - CPython's asyncio (cpython_bench.py, if `python3` exists): B1..B8.
  * - Effection on Node 24 and on Deno: B1..B5, B8 (effection.mjs).
- * - p-limit on Node 24: B5 (p_limit.mjs).
+ * - p-limit on Node 24 and on Deno: B5 (p_limit.mjs).
  * - piscina, tinypool, workerpool on Node 24: B6, B7 (pools.mjs).
  *
  * The npm peers are installed on demand into this folder's node_modules (the
@@ -15,6 +15,10 @@
  * Options: `--only B5` (repeatable, or B1,B5), `--peer p-limit` (repeatable),
  * `--runtime node|deno|python`, `--quick` (1 round, N/10: printed, not
  * recorded, since those figures are not the workloads').
+ *
+ * Formatting: `deno fmt` from the repository root, or `deno fmt --config
+ * deno.json scripts/bench/peers`; given a path in this folder alone, Deno
+ * takes its package.json for the project and formats to 80 columns.
  *
  * @module
  */
@@ -60,12 +64,13 @@ const jobs: Job[] = [
       script: "effection.mjs",
     }))
   ),
-  {
+  // p-limit is plain promises: the B5 target holds on Deno as on Node.
+  ...(["node", "deno"] as const).map((runtime): Job => ({
     peer: "p-limit",
-    runtime: "node" as const,
+    runtime,
     workload: "B5",
     script: "p_limit.mjs",
-  },
+  })),
   ...["piscina", "tinypool", "workerpool"].flatMap((peer) =>
     ["B6", "B7"].map((workload): Job => ({
       peer,
