@@ -19,16 +19,19 @@
  *   (bootstrap.ts), so the main thread handles one message and dispatches
  *   once per batch of results, not per result; on B6 that took Node 24 from
  *   0.5 to 0.8 of the hand-written pool (one message per result) and Deno
- *   from 1.0 to 1.9. If a Worker dies with outcomes held back, the shared
- *   `started` cell says which job was running; the jobs before it ran, and
- *   fail with `WorkerCrashedError` rather than run twice.
+ *   from 1.0 to 1.9. The price: a held outcome also waits for the job run
+ *   after it, so a pipelined function's rare long call delays the outcomes
+ *   (at most 64) of the calls run just before it on that Worker.
  * - `submit()` throws when the call cannot be accepted at all (a function
  *   that cannot be shipped, a pool shut down or broken); everything found out
  *   later (arguments that cannot be cloned, a captured variable, a crash, a
  *   timeout) rejects the job.
  * - A Worker that dies fails only the job it was running
  *   (`WorkerCrashedError`); jobs sent to it but not started go back to the
- *   front of the queue. A Worker that dies before it is ready counts as a
+ *   front of the queue. Exception: a Worker killed outright (out of memory)
+ *   while holding outcomes back; the shared `started` cell says which job
+ *   it was running, and the jobs before it, which ran but whose outcomes
+ *   died with it, fail with `WorkerCrashedError` rather than run twice. A Worker that dies before it is ready counts as a
  *   start-up failure; {@linkcode MAX_STARTUP_FAILURES} in a row break the
  *   pool (`BrokenExecutorError`) instead of respawning forever.
  *
