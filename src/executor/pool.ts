@@ -67,7 +67,6 @@ import {
   type FunctionDef,
   INIT,
   INIT_FAILED,
-  JOB_HEADER,
   READY,
   RUN,
   type WireError,
