@@ -31,9 +31,10 @@
  *   front of the queue. Exception: a Worker killed outright (out of memory)
  *   while holding outcomes back; the shared `started` cell says which job
  *   it was running, and the jobs before it, which ran but whose outcomes
- *   died with it, fail with `WorkerCrashedError` rather than run twice. A Worker that dies before it is ready counts as a
- *   start-up failure; {@linkcode MAX_STARTUP_FAILURES} in a row break the
- *   pool (`BrokenExecutorError`) instead of respawning forever.
+ *   died with it, fail with `WorkerCrashedError` rather than run twice.
+ *   A Worker that dies before it is ready counts as a start-up failure;
+ *   {@linkcode MAX_STARTUP_FAILURES} in a row break the pool
+ *   (`BrokenExecutorError`) instead of respawning forever.
  *
  * @module
  */
