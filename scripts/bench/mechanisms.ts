@@ -1,14 +1,20 @@
 /**
  * What the mechanisms that DESIGN.md fixes cost on their own, with no
- * scheduler: B1's floor (N async functions that each await once, gathered
- * by `Promise.all`), then the same with one `AsyncLocalStorage.run()` per
- * function (how a task gets its own context for `currentTask()`), with an
- * await of a thenable instead of `null` (how a library Future learns that a
- * task awaits it), and with both. The last line is the least a design with
- * those two mechanisms can cost per task, before any loop, Task or gather.
+ * scheduler, beside the floors of B1 and B5: one `AsyncLocalStorage.run()`
+ * per function (how a task gets its own context for `currentTask()`), and
+ * awaits of thenables instead of promises (how a library Future learns that
+ * a task awaits it), then both. "+ both" is the least a design with those
+ * two mechanisms can cost, before any loop, Task, gather or Semaphore.
  *
- *     deno run -A scripts/bench/mechanisms.ts [N]
- *     node npm/scripts/bench/mechanisms.js [N]      (after deno task build:npm)
+ * - B1's floor: N async functions that each `await null`, gathered by
+ *   `Promise.all`.
+ * - B5's floor: the same p-limit-like semaphore as `workloads.ts` (a count
+ *   and a FIFO of resolvers), N async functions each holding it around an
+ *   `await null`; with the mechanisms, the wait for a slot and the yield
+ *   are both awaits of thenables.
+ *
+ *     deno run -A --v8-flags=--expose-gc scripts/bench/mechanisms.ts [N]
+ *     node --expose-gc npm/scripts/bench/mechanisms.js [N]   (after deno task build:npm)
  *
  * Median of 5 after a warm-up, the variants taking turns in one process;
  * no library import, so it runs on its own.
@@ -21,6 +27,7 @@ import process from "node:process";
 
 const N = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 100_000);
 const ROUNDS = 5;
+const SLOTS = 100;
 const storage = new AsyncLocalStorage<object>();
 
 /**
@@ -33,50 +40,118 @@ class Thenable {
   }
 }
 
-async function awaitNull(i: number): Promise<number> {
+/** A promise awaited as a thenable, as a task awaits a library Future. */
+class ThenableOf {
+  readonly promise: Promise<void>;
+  constructor(promise: Promise<void>) {
+    this.promise = promise;
+  }
+  then(onFulfilled: () => void, onRejected: (reason: unknown) => void): void {
+    this.promise.then(onFulfilled, onRejected);
+  }
+}
+
+/** B5's floor semaphore, as in workloads.ts. */
+class PromiseSemaphore {
+  #free = SLOTS;
+  readonly #waiters: (() => void)[] = [];
+  #head = 0;
+
+  acquire(): Promise<void> | undefined {
+    if (this.#free > 0) {
+      this.#free--;
+      return undefined;
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  release(): void {
+    if (this.#head < this.#waiters.length) this.#waiters[this.#head++]();
+    else this.#free++;
+  }
+}
+
+async function yieldOnce(i: number): Promise<number> {
   await null;
   return i;
 }
 
-async function awaitThenable(i: number): Promise<number> {
+async function yieldThroughThenable(i: number): Promise<number> {
   await new Thenable();
   return i;
 }
 
-type Start = (i: number) => Promise<number>;
+async function holdSlot(semaphore: PromiseSemaphore): Promise<void> {
+  await semaphore.acquire();
+  try {
+    await null;
+  } finally {
+    semaphore.release();
+  }
+}
 
-const variants: [string, Start][] = [
-  ["floor: async function, await null", awaitNull],
-  ["+ AsyncLocalStorage.run per function", (i) => storage.run({ i }, awaitNull, i)],
-  ["+ await of a thenable", awaitThenable],
-  ["+ both", (i) => storage.run({ i }, awaitThenable, i)],
+async function holdSlotThroughThenables(semaphore: PromiseSemaphore): Promise<void> {
+  const wait = semaphore.acquire();
+  await (wait === undefined ? undefined : new ThenableOf(wait));
+  try {
+    await new Thenable();
+  } finally {
+    semaphore.release();
+  }
+}
+
+/** Starts function i of a run; the semaphore is fresh for each run. */
+type Start = (i: number, semaphore: PromiseSemaphore) => Promise<unknown>;
+type Variant = readonly [name: string, start: Start];
+
+const inContext = (start: Start): Start => (i, semaphore) =>
+  storage.run({ i }, start, i, semaphore);
+
+const workloads: readonly (readonly [name: string, variants: readonly Variant[]])[] = [
+  ["B1 spawn-gather", [
+    ["floor: async functions, await null", yieldOnce],
+    ["+ AsyncLocalStorage.run per function", inContext(yieldOnce)],
+    ["+ await of a thenable", yieldThroughThenable],
+    ["+ both", inContext(yieldThroughThenable)],
+  ]],
+  ["B5 semaphore", [
+    ["floor: p-limit-like semaphore", (_, semaphore) => holdSlot(semaphore)],
+    ["+ AsyncLocalStorage.run per function", inContext((_, semaphore) => holdSlot(semaphore))],
+    ["+ awaits of thenables", (_, semaphore) => holdSlotThroughThenables(semaphore)],
+    ["+ both", inContext((_, semaphore) => holdSlotThroughThenables(semaphore))],
+  ]],
 ];
 
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
 async function time(start: Start): Promise<number> {
+  collectGarbage?.(); // a run should not pay for its predecessor's garbage
+  const semaphore = new PromiseSemaphore();
   const began = performance.now();
   const promises = [];
-  for (let i = 0; i < N; i++) promises.push(start(i));
-  const results = await Promise.all(promises);
-  const elapsed = performance.now() - began;
-  if (results[N - 1] !== N - 1) throw new Error("wrong result");
-  return elapsed;
+  for (let i = 0; i < N; i++) promises.push(start(i, semaphore));
+  await Promise.all(promises);
+  return performance.now() - began;
 }
 
-const times = variants.map((): number[] => []);
-for (const [, start] of variants) await time(start); // warm-up
-for (let round = 0; round < ROUNDS; round++) {
-  for (let v = 0; v < variants.length; v++) times[v].push(await time(variants[v][1]));
-}
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[ROUNDS >> 1];
-const floor = median(times[0]);
 const deno = (process.versions as { deno?: string }).deno;
 const runtime = deno ? `deno ${deno}` : `node ${process.versions.node}`;
-console.log(`B1's mechanisms alone, N=${N}, ${runtime}, median of ${ROUNDS}`);
-for (let v = 0; v < variants.length; v++) {
-  const ms = median(times[v]);
-  console.log(
-    `${variants[v][0].padEnd(40)} ${ms.toFixed(1).padStart(7)} ms  ${
-      (ms / floor).toFixed(2)
-    }x the floor`,
-  );
+console.log(`The mechanisms alone, N=${N}, ${runtime}, median of ${ROUNDS}`);
+for (const [workload, variants] of workloads) {
+  const times = variants.map((): number[] => []);
+  for (const [, start] of variants) await time(start); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let v = 0; v < variants.length; v++) times[v].push(await time(variants[v][1]));
+  }
+  const floor = median(times[0]);
+  console.log(workload);
+  for (let v = 0; v < variants.length; v++) {
+    const ms = median(times[v]);
+    console.log(
+      `  ${variants[v][0].padEnd(38)} ${ms.toFixed(1).padStart(7)} ms  ${
+        (ms / floor).toFixed(2)
+      }x the floor`,
+    );
+  }
 }
