@@ -8,8 +8,8 @@
  *
  * - B1's floor: N async functions that each `await null`, gathered by
  *   `Promise.all`.
- * - B5's floor: the same p-limit-like semaphore as `workloads.ts` (a count
- *   and a FIFO of resolvers), N async functions each holding it around an
+ * - B5's floor: the p-limit-like semaphore of `workloads.ts`
+ *   (`promise_semaphore.ts`), N async functions each holding it around an
  *   `await null`; with the mechanisms, the wait for a slot and the yield
  *   are both awaits of thenables.
  *
@@ -17,13 +17,14 @@
  *     node --expose-gc npm/scripts/bench/mechanisms.js [N]   (after deno task build:npm)
  *
  * Median of 5 after a warm-up, the variants taking turns in one process;
- * no library import, so it runs on its own.
+ * it does not import the library.
  *
  * @module
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import process from "node:process";
+import { PromiseSemaphore } from "./promise_semaphore.ts";
 
 const N = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 100_000);
 const ROUNDS = 5;
@@ -48,26 +49,6 @@ class ThenableOf {
   }
   then(onFulfilled: () => void, onRejected: (reason: unknown) => void): void {
     this.promise.then(onFulfilled, onRejected);
-  }
-}
-
-/** B5's floor semaphore, as in workloads.ts. */
-class PromiseSemaphore {
-  #free = SLOTS;
-  readonly #waiters: (() => void)[] = [];
-  #head = 0;
-
-  acquire(): Promise<void> | undefined {
-    if (this.#free > 0) {
-      this.#free--;
-      return undefined;
-    }
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  release(): void {
-    if (this.#head < this.#waiters.length) this.#waiters[this.#head++]();
-    else this.#free++;
   }
 }
 
@@ -126,7 +107,7 @@ const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 async function time(start: Start): Promise<number> {
   collectGarbage?.(); // a run should not pay for its predecessor's garbage
-  const semaphore = new PromiseSemaphore();
+  const semaphore = new PromiseSemaphore(SLOTS);
   const began = performance.now();
   const promises = [];
   for (let i = 0; i < N; i++) promises.push(start(i, semaphore));

@@ -29,6 +29,7 @@ import {
   type Task,
   WorkerPoolExecutor,
 } from "../../mod.ts";
+import { PromiseSemaphore } from "./promise_semaphore.ts";
 
 /** What a workload's figure counts. */
 export type Unit = "ms" | "jobs/s" | "speedup" | "bytes/task";
@@ -331,31 +332,6 @@ const cancelStorm: Workload = {
 // -- B5 semaphore ------------------------------------------------------------
 
 const SEMAPHORE_LIMIT = 100;
-
-/** The floor's semaphore, p-limit-like: a count and a FIFO of resolvers. */
-class PromiseSemaphore {
-  #free: number;
-  readonly #waiters: (() => void)[] = [];
-  #head = 0;
-
-  constructor(value: number) {
-    this.#free = value;
-  }
-
-  acquire(): Promise<void> | undefined {
-    if (this.#free > 0) {
-      this.#free--;
-      return undefined;
-    }
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  release(): void {
-    // Hand the slot straight to the next waiter, as ours does.
-    if (this.#head < this.#waiters.length) this.#waiters[this.#head++]();
-    else this.#free++;
-  }
-}
 
 function checkHolders(most: number, n: number): void {
   const expected = Math.min(SEMAPHORE_LIMIT, n);
