@@ -377,6 +377,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 }
 
+/**
+ * @internal A Future of `loop` that already failed with `error`: how a wait
+ * that cannot start (bad arguments, the wrong loop) reports it, as an async
+ * function's rejected promise would.
+ */
+export function failedFuture<T>(loop: EventLoop, error: unknown): Future<T> {
+  const failed = new Future<T>(loop);
+  failed.setException(error);
+  return failed;
+}
+
 /** Whether `value` is an asyncio-ts Future (or Task). Python: `asyncio.isfuture`. */
 export function isFuture(value: unknown): value is Future<unknown> {
   return value instanceof Future;

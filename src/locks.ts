@@ -44,7 +44,7 @@
  */
 
 import { CancelledError, RuntimeError } from "./errors.ts";
-import { Future } from "./futures.ts";
+import { failedFuture, Future } from "./futures.ts";
 import { Deque } from "./_deque.ts";
 import { LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
@@ -334,7 +334,7 @@ export class Event extends LoopBound {
     try {
       waiter = this._getLoop().createFuture<true>();
     } catch (error) {
-      return failedFuture(error);
+      return failedFuture(requireRunningLoop(), error);
     }
     this.#waiters.push(waiter);
     // Registered first, so it runs just before the waiter's awaiter resumes:
@@ -785,14 +785,6 @@ function allCancelled(waiters: Deque<Future<unknown>>): boolean {
 
 function anyNotCancelled(waiters: Deque<Future<unknown>>): boolean {
   return !allCancelled(waiters);
-}
-
-// A wait that fails before it starts (a loop mismatch) fails through its
-// Future, as an async function's promise would.
-function failedFuture<T>(error: unknown): Future<T> {
-  const failed = new Future<T>(requireRunningLoop());
-  failed.setException(error);
-  return failed;
 }
 
 function withWaiters(state: string, waiters: Deque<unknown>): string {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Future } from "./futures.ts";
+import { failedFuture, Future } from "./futures.ts";
 import type { TimerHandle } from "./handles.ts";
 import { checkSeconds, type EventLoop } from "./loop.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
@@ -42,9 +42,7 @@ export function sleep<T>(delay: number, result?: T): Future<T | undefined> {
   try {
     checkSeconds(delay, "delay");
   } catch (error) {
-    const failed = new Future<T | undefined>(loop);
-    failed.setException(error);
-    return failed;
+    return failedFuture(loop, error);
   }
   if (delay <= 0) {
     const future = new YieldFuture<T | undefined>(loop, result);
