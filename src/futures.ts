@@ -27,8 +27,16 @@ export type DoneCallback<T> = (future: Future<T>) => void;
 // the loop's ready queue takes, so that scheduling them allocates nothing.
 // PASS_FUTURE as the argument means "call it with the future" (a done
 // callback); an await continuation carries its Continuation instead.
-type StoredCallback = (argument: never) => void;
+type Callback = (argument: unknown) => void;
 const PASS_FUTURE = Symbol("pass the future");
+// The marker in a future's callback slot for "more than one; see the list".
+const MANY = Symbol("many callbacks");
+
+/** A failed future's outcome: the exception, and the loop's record of it until someone looks. */
+class Failure {
+  unretrieved: UnretrievedRecord | null = null;
+  constructor(readonly exception: unknown) {}
+}
 
 /**
  * A result that is not there yet. Python: `asyncio.Future`.
@@ -51,24 +59,20 @@ const PASS_FUTURE = Symbol("pass the future");
  * ```
  */
 export class Future<T = unknown> implements PromiseLike<T> {
-  // Invariants: the state leaves "pending" exactly once. The first callback
-  // pair sits in #firstCallback/#firstArgument (most futures get one or
-  // none, and two fields cost less than an array), later ones in #callbacks
-  // (null until needed); all are cleared once the future is done (its
-  // callbacks were handed to the loop). #firstCallback null means none.
-  // _unretrieved is set while an exception is stored that no one has looked
-  // at; the loop reports those ("exception was never retrieved").
+  // Invariants: the state leaves "pending" exactly once. #outcome is the
+  // result, or a Failure for an exception. Callbacks: #callback null means
+  // none; one pair is #callback/#argument (most futures get one or none);
+  // with more, #callback is MANY and #argument the flat list of pairs. All
+  // are cleared once the future is done (its callbacks went to the loop).
+  // Seven fields: tasks and every waiter of a lock or queue are futures.
   /** @internal */ _state: FutureState = "pending";
-  #result: T | undefined = undefined;
-  #exception: unknown = undefined;
-  #firstCallback: unknown = null;
-  #firstArgument: unknown = undefined;
-  #callbacks: unknown[] | null = null;
+  #outcome: T | Failure | undefined = undefined;
+  #callback: unknown = null;
+  #argument: unknown = undefined;
   /** @internal The message given to `cancel()`. */
   _cancelMessage: string | undefined = undefined;
   /** @internal For tasks: the CancelledError that ended the body, given to the first retrieval. */
   _cancelledError: CancelledError | null = null;
-  /** @internal */ _unretrieved: UnretrievedRecord | null = null;
   readonly #loop: EventLoop;
 
   /**
@@ -106,9 +110,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
   result(): T {
     if (this._state === "cancelled") throw this._makeCancelledError();
     if (this._state === "pending") throw new InvalidStateError("Result is not set.");
-    this._markRetrieved();
-    if (this.#exception !== undefined) throw this.#exception;
-    return this.#result as T;
+    const outcome = this.#outcome;
+    if (outcome instanceof Failure) {
+      this._markRetrieved();
+      throw outcome.exception;
+    }
+    return outcome as T;
   }
 
   /**
@@ -120,8 +127,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
   exception(): unknown {
     if (this._state === "cancelled") throw this._makeCancelledError();
     if (this._state === "pending") throw new InvalidStateError("Exception is not set.");
+    const outcome = this.#outcome;
+    if (!(outcome instanceof Failure)) return null;
     this._markRetrieved();
-    return this.#exception === undefined ? null : this.#exception;
+    return outcome.exception;
   }
 
   /**
@@ -131,7 +140,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   setResult(result: T): void {
     if (this._state !== "pending") throw new InvalidStateError(`invalid state: ${this}`);
-    this.#result = result;
+    this.#outcome = result;
     this._state = "finished";
     this.#scheduleCallbacks();
   }
@@ -147,10 +156,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (exception === undefined) {
       throw new TypeError("Cannot set an exception of undefined: pass an Error");
     }
-    this.#exception = exception;
+    const failure = new Failure(exception);
+    this.#outcome = failure;
     this._state = "finished";
     this.#scheduleCallbacks();
-    this.#loop._noteUnretrieved(this, exception);
+    failure.unretrieved = this.#loop._noteUnretrieved(this, exception);
   }
 
   /**
@@ -246,6 +256,25 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /**
+   * @internal `await future._wait()` is `await future` for the library's
+   * own waits (a lock's or a queue's waiter): the promise awaited is a
+   * native one, so V8 makes no promise and job of its own for a thenable,
+   * and the future becomes the task's waiter at once.
+   */
+  _wait(): Promise<T> {
+    const promise = new Promise(captureResolvers) as Promise<T>;
+    const continuation = new Continuation(
+      this as Future<unknown>,
+      taskInContext(),
+      capturedResolve,
+      capturedReject,
+    );
+    capturedResolve = capturedReject = null;
+    this.#register(continuation);
+    return promise;
+  }
+
+  /**
    * @internal `task`'s body returned this future (`() => sleep(1)`): the
    * task waits on it as `then()` from inside the task would, but without
    * the promise nobody sees.
@@ -276,9 +305,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const name = this.constructor.name;
     if (this._state === "pending") return `<${name} pending>`;
     if (this._state === "cancelled") return `<${name} cancelled>`;
-    return this.#exception !== undefined
-      ? `<${name} finished exception=${reprValue(this.#exception)}>`
-      : `<${name} finished result=${reprValue(this.#result)}>`;
+    const outcome = this.#outcome;
+    return outcome instanceof Failure
+      ? `<${name} finished exception=${reprValue(outcome.exception)}>`
+      : `<${name} finished result=${reprValue(outcome)}>`;
   }
 
   /** @internal The error that a retrieval of this cancelled future raises. */
@@ -293,12 +323,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** @internal The exception, without counting as a retrieval (for reprs). */
   _peekException(): unknown {
-    return this.#exception;
+    const outcome = this.#outcome;
+    return outcome instanceof Failure ? outcome.exception : undefined;
   }
 
   /** @internal Someone looked at the outcome: no "never retrieved" report. */
   _markRetrieved(): void {
-    if (this._unretrieved !== null) this.#loop._forgetUnretrieved(this);
+    const outcome = this.#outcome;
+    if (outcome instanceof Failure && outcome.unretrieved !== null) {
+      this.#loop._forgetUnretrieved(outcome.unretrieved);
+      outcome.unretrieved = null;
+    }
   }
 
   /**
@@ -306,20 +341,21 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * current loop callback, instead of scheduling them (for `sleep(0)`).
    */
   _setResultNow(result: T): void {
-    this.#result = result;
+    this.#outcome = result;
     this._state = "finished";
-    const first = this.#firstCallback as ((argument: unknown) => void) | null;
-    if (first === null) return;
-    const argument = this.#firstArgument;
-    const callbacks = this.#callbacks;
-    this.#firstCallback = null;
-    this.#firstArgument = undefined;
-    this.#callbacks = null;
-    first(argument === PASS_FUTURE ? this : argument);
-    if (callbacks === null) return;
-    for (let i = 0; i < callbacks.length; i += 2) {
-      const argument = callbacks[i + 1];
-      (callbacks[i] as (argument: unknown) => void)(argument === PASS_FUTURE ? this : argument);
+    const callback = this.#callback;
+    if (callback === null) return;
+    const argument = this.#argument;
+    this.#callback = null;
+    this.#argument = undefined;
+    if (callback !== MANY) {
+      (callback as Callback)(argument === PASS_FUTURE ? this : argument);
+      return;
+    }
+    const pairs = argument as unknown[];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const each = pairs[i + 1];
+      (pairs[i] as Callback)(each === PASS_FUTURE ? this : each);
     }
   }
 
@@ -334,45 +370,44 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   #addCallback(callback: unknown, argument: unknown): void {
-    if (this.#firstCallback === null) {
-      this.#firstCallback = callback;
-      this.#firstArgument = argument;
-    } else if (this.#callbacks === null) this.#callbacks = [callback, argument];
-    else this.#callbacks.push(callback, argument);
+    const first = this.#callback;
+    if (first === null) {
+      this.#callback = callback;
+      this.#argument = argument;
+    } else if (first === MANY) {
+      (this.#argument as unknown[]).push(callback, argument);
+    } else {
+      this.#argument = [first, this.#argument, callback, argument];
+      this.#callback = MANY;
+    }
   }
 
-  /** All callback pairs in order, as one array (null if none); the future keeps none. */
+  /** All callback pairs in order, as one flat list (null if none); the future keeps none. */
   #takeCallbacks(): unknown[] | null {
-    const first = this.#firstCallback;
-    if (first === null) return null;
-    const rest = this.#callbacks;
-    const all = rest === null
-      ? [first, this.#firstArgument]
-      : [first, this.#firstArgument, ...rest];
-    this.#firstCallback = null;
-    this.#firstArgument = undefined;
-    this.#callbacks = null;
-    return all;
+    const callback = this.#callback;
+    if (callback === null) return null;
+    const argument = this.#argument;
+    this.#callback = null;
+    this.#argument = undefined;
+    return callback === MANY ? argument as unknown[] : [callback, argument];
   }
 
   #scheduleCallbacks(): void {
-    const first = this.#firstCallback as ((argument: unknown) => void) | null;
-    if (first === null) return;
-    const firstArgument = this.#firstArgument;
-    const callbacks = this.#callbacks;
-    this.#firstCallback = null;
-    this.#firstArgument = undefined;
-    this.#callbacks = null;
+    const callback = this.#callback;
+    if (callback === null) return;
+    const argument = this.#argument;
+    this.#callback = null;
+    this.#argument = undefined;
     const loop = this.#loop;
     loop._checkOpen();
-    loop._schedule(first, firstArgument === PASS_FUTURE ? this : firstArgument);
-    if (callbacks === null) return;
-    for (let i = 0; i < callbacks.length; i += 2) {
-      const argument = callbacks[i + 1];
-      loop._schedule(
-        callbacks[i] as (argument: unknown) => void,
-        argument === PASS_FUTURE ? this : argument,
-      );
+    if (callback !== MANY) {
+      loop._schedule(callback as Callback, argument === PASS_FUTURE ? this : argument);
+      return;
+    }
+    const pairs = argument as unknown[];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const each = pairs[i + 1];
+      loop._schedule(pairs[i] as Callback, each === PASS_FUTURE ? this : each);
     }
   }
 }
@@ -413,16 +448,15 @@ function captureResolvers(resolve: (value: unknown) => void, reject: (reason: un
  * make one: a parked await costs a promise and two closures less.
  */
 class Continuation implements Promise<unknown> {
-  // Invariants: #chained is the native promise of this then(), made on first
-  // use; until then the outcome waits in #outcome (#state "fulfilled" or
-  // "rejected" once the handler ran). A rejection nobody chained onto is
-  // made a rejected promise at once, so the host reports it as unhandled,
-  // as it would for a native then().
-  #state: "pending" | "fulfilled" | "rejected" = "pending";
+  // Invariants: #settlement is null until the handler ran or someone chained
+  // onto this promise. Fulfilled first: FULFILLED, the value in #outcome
+  // until a chain asks for it. Otherwise the native promise (with its
+  // resolvers while it is pending): chained first, or a rejection nobody
+  // chained onto, made a rejected promise at once so that the host reports
+  // it as unhandled, as it would for a native then(). Six fields: every
+  // parked await holds one.
+  #settlement: typeof FULFILLED | Chained | null = null;
   #outcome: unknown = undefined;
-  #chained: Promise<unknown> | null = null;
-  #resolve: ((value: unknown) => void) | null = null;
-  #reject: ((reason: unknown) => void) | null = null;
 
   constructor(
     readonly future: Future<unknown>,
@@ -456,10 +490,17 @@ class Continuation implements Promise<unknown> {
         failed = true;
       }
     }
-    this.#state = failed ? "rejected" : "fulfilled";
-    this.#outcome = value;
-    // A rejection, or a thenable to adopt, cannot wait for someone to ask.
-    if (this.#chained !== null || failed || isThenable(value)) this.#settleChained();
+    // Delivered once: nothing settled yet, at most chained.
+    const chained = this.#settlement as Chained | null;
+    if (chained !== null) {
+      (failed ? chained.reject : chained.resolve)(value);
+    } else if (failed || isThenable(value)) {
+      // A rejection, or a thenable to adopt, cannot wait for someone to ask.
+      this.#settlement = settledPromise(failed, value);
+    } else {
+      this.#settlement = FULFILLED;
+      this.#outcome = value;
+    }
   }
 
   then<R1 = unknown, R2 = never>(
@@ -484,23 +525,38 @@ class Continuation implements Promise<unknown> {
   }
 
   #promise(): Promise<unknown> {
-    if (this.#chained === null) this.#settleChained();
-    return this.#chained!;
-  }
-
-  #settleChained(): void {
-    if (this.#chained === null) {
-      this.#chained = new Promise(captureResolvers);
-      this.#resolve = capturedResolve;
-      this.#reject = capturedReject;
-      capturedResolve = capturedReject = null;
+    const settlement = this.#settlement;
+    if (settlement === FULFILLED) {
+      this.#settlement = settledPromise(false, this.#outcome);
+      this.#outcome = undefined;
+    } else if (settlement === null) {
+      this.#settlement = pendingPromise();
     }
-    if (this.#state === "pending") return;
-    const outcome = this.#outcome;
-    this.#outcome = undefined;
-    if (this.#state === "fulfilled") this.#resolve!(outcome);
-    else this.#reject!(outcome);
+    return (this.#settlement as Chained).promise;
   }
+}
+
+// A Continuation fulfilled before anyone chained onto it.
+const FULFILLED = Symbol("fulfilled");
+
+/** A Continuation's native promise, with its resolvers while it is pending. */
+interface Chained {
+  readonly promise: Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+function pendingPromise(): Chained {
+  const promise = new Promise(captureResolvers);
+  const chained = { promise, resolve: capturedResolve!, reject: capturedReject! };
+  capturedResolve = capturedReject = null;
+  return chained;
+}
+
+function settledPromise(failed: boolean, value: unknown): Chained {
+  const chained = pendingPromise();
+  (failed ? chained.reject : chained.resolve)(value);
+  return chained;
 }
 
 /** Whether `value` has a `then` method (a promise or another thenable). */

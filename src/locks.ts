@@ -170,7 +170,7 @@ export class Lock extends LoopBound {
     if (this.#tryAcquire()) return true;
     const waiter = this.#enqueue();
     try {
-      await waiter;
+      await waiter._wait();
     } catch (error) {
       this.#leave(waiter, true);
       throw error;
@@ -213,7 +213,7 @@ export class Lock extends LoopBound {
     if (!this.#tryAcquire()) {
       const waiter = this.#enqueue();
       try {
-        await waiter;
+        await waiter._wait();
       } catch (error) {
         this.#leave(waiter, true);
         throw error;
@@ -467,7 +467,7 @@ export class Condition extends LoopBound {
       try {
         this.#waiters.push(waiter);
         try {
-          await waiter;
+          await waiter._wait();
           return true;
         } finally {
           this.#waiters.remove(waiter);
@@ -636,7 +636,7 @@ export class Semaphore extends LoopBound {
     }
     const waiter = this.#enqueue();
     try {
-      await waiter;
+      await waiter._wait();
     } catch (error) {
       this.#leave(waiter, true);
       throw error;
@@ -678,7 +678,7 @@ export class Semaphore extends LoopBound {
     else {
       const waiter = this.#enqueue();
       try {
-        await waiter;
+        await waiter._wait();
       } catch (error) {
         this.#leave(waiter, true);
         throw error;

@@ -554,23 +554,24 @@ export class EventLoop {
 
   // -- errors never retrieved ----------------------------------------------
 
-  /** @internal `future` failed; report it unless someone looks at the error. */
-  _noteUnretrieved(future: Future<unknown>, exception: unknown): void {
+  /**
+   * @internal `future` failed; report it unless someone looks at the error.
+   * Returns the record for `_forgetUnretrieved`.
+   */
+  _noteUnretrieved(future: Future<unknown>, exception: unknown): UnretrievedRecord {
     const record: UnretrievedRecord = {
       future: new WeakRef(future),
       exception,
       description: String(future),
       kind: future.constructor.name,
     };
-    future._unretrieved = record;
     this.#unretrieved.add(record);
     this.#collected.register(future, record, record);
+    return record;
   }
 
-  /** @internal Someone retrieved `future`'s error. */
-  _forgetUnretrieved(future: Future<unknown>): void {
-    const record = future._unretrieved!;
-    future._unretrieved = null;
+  /** @internal Someone retrieved the error of `record`'s future. */
+  _forgetUnretrieved(record: UnretrievedRecord): void {
     this.#unretrieved.delete(record);
     this.#collected.unregister(record);
   }

@@ -151,7 +151,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
       const putter = this._getLoop().createFuture<void>();
       this.#putters.push(putter);
       try {
-        await putter;
+        await putter._wait();
       } catch (error) {
         putter.cancel();
         this.#putters.remove(putter);
@@ -194,7 +194,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
       const getter = this._getLoop().createFuture<void>();
       this.#getters.push(getter);
       try {
-        await getter;
+        await getter._wait();
       } catch (error) {
         getter.cancel();
         this.#getters.remove(getter);

@@ -158,7 +158,7 @@ export class TaskGroup {
     while (this.#tasks.size > 0) {
       this.#onCompleted ??= this.#loop!.createFuture<void>();
       try {
-        await this.#onCompleted;
+        await this.#onCompleted._wait();
       } catch (thrown) {
         if (!(thrown instanceof CancelledError)) throw thrown;
         pendingCancellation = thrown;

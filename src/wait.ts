@@ -130,7 +130,7 @@ export async function wait<F extends Future<unknown>>(
   };
   for (const future of futures) future.addDoneCallback(onCompletion);
   try {
-    await waiter;
+    await waiter._wait();
   } finally {
     // Cancelled or not, leave nothing behind on the futures.
     timer?.cancel();
@@ -213,7 +213,7 @@ async function cancelAndWait(future: Future<unknown>): Promise<void> {
   future.addDoneCallback(release);
   try {
     future.cancel();
-    await waiter;
+    await waiter._wait();
   } finally {
     future.removeDoneCallback(release);
   }
