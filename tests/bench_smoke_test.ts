@@ -7,6 +7,7 @@ import { measure } from "../scripts/bench/harness.ts";
 import { newest, renderReport } from "../scripts/bench/report.ts";
 import { workloadById, type WorkloadOptions, workloads } from "../scripts/bench/workloads.ts";
 import { virtualLoop } from "./_virtual.ts";
+import { needsDeno, runDeno } from "./_subprocess.ts";
 
 /** Small sizes: N/100, the executor ones tinier still. */
 const SMOKE: Record<string, { n: number; options?: WorkloadOptions }> = {
@@ -49,5 +50,23 @@ describe("benchmark harness and report", () => {
     assert.match(report, /B1 spawn-gather within 2x of the floor/);
     assert.match(report, /\| floor \|/);
     assert.doesNotMatch(report, /\| -1\.00 \|/);
+  });
+});
+
+describe("without_context.ts", () => {
+  it("still patches the current-task module and runs B1 and B5 on the copy", {
+    skip: needsDeno,
+  }, async () => {
+    const { code, stdout, stderr } = await runDeno([
+      "run",
+      "-A",
+      "scripts/bench/without_context.ts",
+      "100",
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stdout,
+      /B5 semaphore\n.*floor.*\n.*asyncio-ts.*\n.*copy without AsyncLocalStorage/,
+    );
   });
 });

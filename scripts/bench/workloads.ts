@@ -24,12 +24,18 @@ import {
   Queue,
   run,
   Runner,
-  Semaphore,
   sleep,
   type Task,
   WorkerPoolExecutor,
 } from "../../mod.ts";
+import * as asyncio from "../../mod.ts";
 import { PromiseSemaphore } from "./promise_semaphore.ts";
+
+/**
+ * What B1 and B5 use of asyncio-ts, passed in so that `without_context.ts`
+ * can run them on a patched copy of the library too.
+ */
+export type Library = Pick<typeof asyncio, "createTask" | "gather" | "run" | "Semaphore" | "sleep">;
 
 /** What a workload's figure counts. */
 export type Unit = "ms" | "jobs/s" | "speedup" | "bytes/task";
@@ -124,21 +130,7 @@ const spawnGather: Workload = {
   floorName: "Promise.all of async functions that await null",
   prepare: (n, options = {}) =>
     independent(
-      () =>
-        run(async () => {
-          const start = performance.now();
-          const tasks = [];
-          for (let i = 0; i < n; i++) {
-            tasks.push(createTask(async (i: number) => {
-              await sleep(0);
-              return i;
-            }, i));
-          }
-          const results = await gather(...tasks);
-          const ms = performance.now() - start;
-          checkSum("B1", sumOf(results), n);
-          return { value: ms };
-        }, options),
+      () => spawnGatherOn(asyncio, n, options),
       async () => {
         const start = performance.now();
         const promises = [];
@@ -155,6 +147,28 @@ const spawnGather: Workload = {
       },
     ),
 };
+
+/** B1's side on `lib`: N tasks that each yield once, gathered. */
+export function spawnGatherOn(
+  lib: Library,
+  n: number,
+  options: WorkloadOptions = {},
+): Promise<Sample> {
+  return lib.run(async () => {
+    const start = performance.now();
+    const tasks = [];
+    for (let i = 0; i < n; i++) {
+      tasks.push(lib.createTask(async (i: number) => {
+        await lib.sleep(0);
+        return i;
+      }, i));
+    }
+    const results = await lib.gather(...tasks);
+    const ms = performance.now() - start;
+    checkSum("B1", sumOf(results), n);
+    return { value: ms };
+  }, options);
+}
 
 // -- B2 queue-pingpong -------------------------------------------------------
 
@@ -347,24 +361,7 @@ const semaphore: Workload = {
   floorName: "a p-limit-like promise semaphore",
   prepare: (n, options = {}) =>
     independent(
-      () =>
-        run(async () => {
-          const start = performance.now();
-          const sem = new Semaphore(SEMAPHORE_LIMIT);
-          let holders = 0;
-          let most = 0;
-          const hold = async () => {
-            most = Math.max(most, ++holders);
-            await sleep(0);
-            holders--;
-          };
-          const tasks = [];
-          for (let i = 0; i < n; i++) tasks.push(createTask(() => sem.with(hold)));
-          for (const task of tasks) await task;
-          const ms = performance.now() - start;
-          checkHolders(most, n);
-          return { value: ms };
-        }, options),
+      () => semaphoreOn(asyncio, n, options),
       async () => {
         const start = performance.now();
         const sem = new PromiseSemaphore(SEMAPHORE_LIMIT);
@@ -390,6 +387,31 @@ const semaphore: Workload = {
       },
     ),
 };
+
+/** B5's side on `lib`: N tasks, each holding the semaphore around a yield. */
+export function semaphoreOn(
+  lib: Library,
+  n: number,
+  options: WorkloadOptions = {},
+): Promise<Sample> {
+  return lib.run(async () => {
+    const start = performance.now();
+    const sem = new lib.Semaphore(SEMAPHORE_LIMIT);
+    let holders = 0;
+    let most = 0;
+    const hold = async () => {
+      most = Math.max(most, ++holders);
+      await lib.sleep(0);
+      holders--;
+    };
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(lib.createTask(() => sem.with(hold)));
+    for (const task of tasks) await task;
+    const ms = performance.now() - start;
+    checkHolders(most, n);
+    return { value: ms };
+  }, options);
+}
 
 // -- B6 and B7: the executor -------------------------------------------------
 

@@ -1,0 +1,103 @@
+/**
+ * What one AsyncLocalStorage context per task costs asyncio-ts itself, where
+ * `mechanisms.ts` measures the mechanism alone: B1 and B5 of `workloads.ts`,
+ * run on the library as it is and on a copy of it whose current-task module
+ * does without AsyncLocalStorage, beside their floors, taking turns in one
+ * process (median of 5 after a warm-up).
+ *
+ * The copy (made in a temporary directory) takes "the task whose step the
+ * loop is running" for the current task. That is right while no foreign
+ * promise interleaves with a step, as in these two workloads, and wrong in
+ * general: which is why the library pays for a context per task.
+ *
+ *     deno run -A --v8-flags=--expose-gc scripts/bench/without_context.ts [N]
+ *     node --expose-gc npm/scripts/bench/without_context.js [N]   (after deno task build:npm)
+ *
+ * @module
+ */
+
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as asyncio from "../../mod.ts";
+import { runtimeName } from "./harness.ts";
+import {
+  collectGarbage,
+  type Library,
+  type Sample,
+  semaphoreOn,
+  spawnGatherOn,
+  workloadById,
+} from "./workloads.ts";
+
+const N = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 100_000);
+const ROUNDS = 5;
+
+// The source is TypeScript under Deno and JavaScript in the npm build.
+const EXTENSION = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The edits that turn `_current_task` into the loop-stepping tracker. */
+const PATCHES: readonly (readonly [from: string, to: string])[] = [
+  ["return storage.run(task, body);", "lastStarted = task;\n    return body();"],
+  ["storage.getStore()", "(lastStarted?.getLoop()._stepping ?? undefined)"],
+];
+
+/** A copy of mod and src/ whose current task is the loop's stepping task; its mod loaded. */
+async function loadCopyWithoutContext(directory: string): Promise<Library> {
+  cpSync(join(ROOT, `mod${EXTENSION}`), join(directory, `mod${EXTENSION}`));
+  cpSync(join(ROOT, "src"), join(directory, "src"), { recursive: true });
+  const trackerPath = join(directory, "src", `_current_task${EXTENSION}`);
+  let tracker = readFileSync(trackerPath, "utf8");
+  for (const [from, to] of PATCHES) {
+    if (!tracker.includes(from)) {
+      throw new Error(`src/_current_task${EXTENSION} has no \`${from}\` any more: update PATCHES`);
+    }
+    tracker = tracker.replace(from, to);
+  }
+  writeFileSync(trackerPath, `${tracker}\nlet lastStarted = undefined;\n`);
+  return await import(pathToFileURL(join(directory, `mod${EXTENSION}`)).href);
+}
+
+async function timed(run: () => Promise<Sample>): Promise<number> {
+  collectGarbage(); // a run should not pay for its predecessor's garbage
+  return (await run()).value;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[ROUNDS >> 1];
+
+const directory = mkdtempSync(join(tmpdir(), "asyncio-ts-without-context-"));
+try {
+  const copy = await loadCopyWithoutContext(directory);
+  const sides = [
+    ["B1 spawn-gather", workloadById("B1").prepare(N).floor, spawnGatherOn],
+    ["B5 semaphore", workloadById("B5").prepare(N).floor, semaphoreOn],
+  ] as const;
+  console.log(`asyncio-ts with and without AsyncLocalStorage, N=${N}, ${runtimeName()}`);
+  for (const [workload, floor, onLibrary] of sides) {
+    const variants: readonly (readonly [string, () => Promise<Sample>])[] = [
+      ["floor", floor],
+      ["asyncio-ts", () => onLibrary(asyncio, N)],
+      ["copy without AsyncLocalStorage", () => onLibrary(copy, N)],
+    ];
+    const times = variants.map((): number[] => []);
+    for (const [, run] of variants) await timed(run); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let v = 0; v < variants.length; v++) times[v].push(await timed(variants[v][1]));
+    }
+    const floorMs = median(times[0]);
+    console.log(workload);
+    for (let v = 0; v < variants.length; v++) {
+      const ms = median(times[v]);
+      console.log(
+        `  ${variants[v][0].padEnd(32)} ${ms.toFixed(1).padStart(7)} ms  ${
+          (ms / floorMs).toFixed(2)
+        }x the floor`,
+      );
+    }
+  }
+} finally {
+  rmSync(directory, { recursive: true, force: true });
+}
