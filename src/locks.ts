@@ -673,7 +673,7 @@ export class Semaphore extends LoopBound {
    */
   async with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
     // acquire(), inlined: waiting in this frame saves a promise per wait
-    // (B5 in scripts/bench/primitives_bench.ts).
+    // (B5 of scripts/bench/workloads.ts).
     if (!this.locked()) this._value--;
     else {
       const waiter = this.#enqueue();
