@@ -219,7 +219,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
   ): Promise<R1 | R2> {
     // A task's code calling `future.then(callback)` directly must not end
     // its step: the loop would run the next callbacks in the middle of it.
-    const awaiter = typeof onRejected === "function" ? taskInContext() : undefined;
+    // A done future suspends no one, so its awaiter need not be looked up.
+    const awaiter = typeof onRejected === "function" && this._state === "pending"
+      ? taskInContext()
+      : undefined;
     return this.#chain(onFulfilled, onRejected, awaiter);
   }
 
