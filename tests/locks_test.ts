@@ -8,6 +8,7 @@ import {
   CancelledError,
   Condition,
   createTask,
+  currentTask,
   Event,
   gather,
   getRunningLoop,
@@ -305,6 +306,37 @@ describe("Lock", () => {
       assert.equal(await task, true);
     });
   });
+
+  it("can be waited for by code outside every task, after the tasks queued first", () =>
+    runVirtual(async () => {
+      const lock = new Lock();
+      const sem = new Semaphore(0);
+      await lock.acquire();
+      const order: string[] = [];
+      const queued = createTask(async () => {
+        await lock.acquire();
+        order.push("task");
+        lock.release();
+      });
+      await sleep(0);
+      // A plain callback's async function: no task to suspend or cancel.
+      let outside!: Promise<void>;
+      getRunningLoop().callSoon(() => {
+        outside = (async () => {
+          assert.equal(currentTask(), null);
+          await lock.with(() => order.push("outside"));
+          await sem.acquire();
+          order.push("outside got a slot");
+        })();
+      });
+      await sleep(0);
+      lock.release();
+      await queued;
+      sem.release();
+      await outside;
+      assert.deepEqual(order, ["task", "outside", "outside got a slot"]);
+      assert.equal(lock.locked(), false);
+    }));
 });
 
 describe("Event", () => {
