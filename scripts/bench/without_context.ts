@@ -3,7 +3,8 @@
  * `mechanisms.ts` measures the mechanism alone: B1 and B5 of `workloads.ts`,
  * run on the library as it is and on a copy of it whose current-task module
  * does without AsyncLocalStorage, beside their floors, taking turns in one
- * process (median of 5 after a warm-up).
+ * process (median of 5 after a warm-up). Beside B5, the bare life of its N
+ * tasks (started, doing nothing, awaited one by one) on both.
  *
  * The copy (made in a temporary directory) takes "the task whose step the
  * loop is running" for the current task. That is right while no foreign
@@ -61,6 +62,17 @@ async function loadCopyWithoutContext(directory: string): Promise<Library> {
   return await import(pathToFileURL(join(directory, `mod${EXTENSION}`)).href);
 }
 
+/** N tasks that do nothing, each awaited in turn as B5 awaits its tasks: a task's bare life. */
+function emptyTasksOn(lib: Library, n: number): Promise<Sample> {
+  return lib.run(async () => {
+    const start = performance.now();
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(lib.createTask(() => {}));
+    for (const task of tasks) await task;
+    return { value: performance.now() - start };
+  });
+}
+
 async function timed(run: () => Promise<Sample>): Promise<number> {
   collectGarbage(); // a run should not pay for its predecessor's garbage
   return (await run()).value;
@@ -68,20 +80,27 @@ async function timed(run: () => Promise<Sample>): Promise<number> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[ROUNDS >> 1];
 
+type Variant = readonly [name: string, run: () => Promise<Sample>];
+
 const directory = mkdtempSync(join(tmpdir(), "asyncio-ts-without-context-"));
 try {
   const copy = await loadCopyWithoutContext(directory);
-  const sides = [
-    ["B1 spawn-gather", workloadById("B1").prepare(N).floor, spawnGatherOn],
-    ["B5 semaphore", workloadById("B5").prepare(N).floor, semaphoreOn],
-  ] as const;
+  const workloads: readonly (readonly [string, readonly Variant[]])[] = [
+    ["B1 spawn-gather", [
+      ["floor", workloadById("B1").prepare(N).floor],
+      ["asyncio-ts", () => spawnGatherOn(asyncio, N)],
+      ["copy without AsyncLocalStorage", () => spawnGatherOn(copy, N)],
+    ]],
+    ["B5 semaphore", [
+      ["floor", workloadById("B5").prepare(N).floor],
+      ["asyncio-ts", () => semaphoreOn(asyncio, N)],
+      ["copy without AsyncLocalStorage", () => semaphoreOn(copy, N)],
+      ["asyncio-ts, empty tasks only", () => emptyTasksOn(asyncio, N)],
+      ["copy, empty tasks only", () => emptyTasksOn(copy, N)],
+    ]],
+  ];
   console.log(`asyncio-ts with and without AsyncLocalStorage, N=${N}, ${runtimeName()}`);
-  for (const [workload, floor, onLibrary] of sides) {
-    const variants: readonly (readonly [string, () => Promise<Sample>])[] = [
-      ["floor", floor],
-      ["asyncio-ts", () => onLibrary(asyncio, N)],
-      ["copy without AsyncLocalStorage", () => onLibrary(copy, N)],
-    ];
+  for (const [workload, variants] of workloads) {
     const times = variants.map((): number[] => []);
     for (const [, run] of variants) await timed(run); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
