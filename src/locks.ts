@@ -108,6 +108,15 @@ export class Releaser implements Disposable, AsyncDisposable {
   }
 }
 
+/**
+ * `hold()` of a primitive: acquire it, then hand out a Releaser. No async
+ * function of its own: a task waiting in it keeps only the wait of
+ * `acquire()` alive.
+ */
+function holdOf(primitive: { acquire(): Promise<true>; release(): void }): Promise<Releaser> {
+  return primitive.acquire().then(() => new Releaser(() => primitive.release()));
+}
+
 /** The states of a `Lock` (and of a `Condition`'s lock). */
 export type LockState = "locked" | "unlocked";
 
@@ -197,9 +206,8 @@ export class Lock extends LoopBound {
    *
    * @throws as `acquire()`.
    */
-  async hold(): Promise<Releaser> {
-    await this.acquire();
-    return new Releaser(() => this.release());
+  hold(): Promise<Releaser> {
+    return holdOf(this);
   }
 
   /**
@@ -428,9 +436,8 @@ export class Condition extends LoopBound {
    *
    * @throws as `Lock.acquire()`.
    */
-  async hold(): Promise<Releaser> {
-    await this.acquire();
-    return new Releaser(() => this.release());
+  hold(): Promise<Releaser> {
+    return holdOf(this);
   }
 
   /**
@@ -660,9 +667,8 @@ export class Semaphore extends LoopBound {
    *
    * @throws as `acquire()`.
    */
-  async hold(): Promise<Releaser> {
-    await this.acquire();
-    return new Releaser(() => this.release());
+  hold(): Promise<Releaser> {
+    return holdOf(this);
   }
 
   /**
