@@ -259,19 +259,20 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /**
-   * @internal `await future._wait()` is `await future` for the library's
-   * own waits (a lock's or a queue's waiter): the promise awaited is a
-   * native one, so V8 makes no promise and job of its own for a thenable,
-   * and the future becomes the task's waiter at once.
+   * @internal `await future._wait(owner)` is `await future` for the
+   * library's own waits (a lock's or a queue's waiter): the promise awaited
+   * is a native one, so V8 makes no promise and job of its own for a
+   * thenable, and the future becomes the task's waiter at once. `owner`
+   * hears how the wait ended just before the waiting code resumes, so that
+   * a primitive needs no async function to do its bookkeeping after it.
    */
-  _wait(): Promise<T> {
+  _wait(owner: WaitOwner | null = null): Promise<T> {
     const promise = new Promise(captureResolvers) as Promise<T>;
-    const continuation = new Continuation(
-      this as Future<unknown>,
-      taskInContext(),
-      capturedResolve,
-      capturedReject,
-    );
+    const future = this as Future<unknown>;
+    const awaiter = taskInContext();
+    const continuation = owner === null
+      ? new Continuation(future, awaiter, capturedResolve, capturedReject)
+      : new OwnedWaitContinuation(future, awaiter, capturedResolve!, capturedReject!, owner);
     capturedResolve = capturedReject = null;
     this.#register(continuation);
     return promise;
@@ -577,6 +578,37 @@ class BodyContinuation extends Continuation {
   override deliver(failed: boolean, value: unknown): void {
     if (failed) this.task._bodyFailed(value);
     else this.task._bodyReturned(value);
+  }
+}
+
+/**
+ * @internal A primitive that waits through `Future._wait(owner)`: told, just
+ * before the waiting code resumes, whether it gets the waiter's result
+ * (`interrupted` false) or an error (the waiter was cancelled, or the task
+ * was, too late to cancel the waiter).
+ */
+export interface WaitOwner {
+  _waitOver(waiter: Future<unknown>, interrupted: boolean): void;
+}
+
+/** A `_wait(owner)`: the owner's bookkeeping first, then the waiting code resumes. */
+class OwnedWaitContinuation extends Continuation {
+  constructor(
+    future: Future<unknown>,
+    awaiter: Task<unknown> | undefined,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+    readonly owner: WaitOwner,
+  ) {
+    super(future, awaiter, resolve, reject);
+  }
+
+  override deliver(failed: boolean, value: unknown): void {
+    try {
+      this.owner._waitOver(this.future, failed);
+    } finally {
+      super.deliver(failed, value);
+    }
   }
 }
 

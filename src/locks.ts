@@ -44,7 +44,7 @@
  */
 
 import { CancelledError, RuntimeError } from "./errors.ts";
-import { failedFuture, Future } from "./futures.ts";
+import { failedFuture, Future, type WaitOwner } from "./futures.ts";
 import { Deque } from "./_deque.ts";
 import { LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
@@ -117,6 +117,26 @@ function holdOf(primitive: { acquire(): Promise<true>; release(): void }): Promi
   return primitive.acquire().then(() => new Releaser(() => primitive.release()));
 }
 
+/**
+ * Queue a new waiter on `waiters` and wait for it, `owner` doing its
+ * bookkeeping as the wait ends (`_waitOver`). Not an async function, so a
+ * parked task keeps no frame of ours alive; but it rejects, as an async
+ * function would, when the wait cannot start (the wrong loop).
+ */
+function queueAndWait(
+  owner: LoopBound & WaitOwner,
+  waiters: Deque<Future<true>>,
+): Promise<true> {
+  let waiter: Future<true>;
+  try {
+    waiter = owner._getLoop().createFuture<true>();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  waiters.push(waiter);
+  return waiter._wait(owner);
+}
+
 /** The states of a `Lock` (and of a `Condition`'s lock). */
 export type LockState = "locked" | "unlocked";
 
@@ -175,17 +195,9 @@ export class Lock extends LoopBound {
    * (it then does not hold the lock).
    * @throws {RuntimeError} if the lock is bound to a different event loop.
    */
-  async acquire(): Promise<true> {
-    if (this.#tryAcquire()) return true;
-    const waiter = this.#enqueue();
-    try {
-      await waiter._wait();
-    } catch (error) {
-      this.#leave(waiter, true);
-      throw error;
-    }
-    this.#leave(waiter, false);
-    return true;
+  acquire(): Promise<true> {
+    if (this.#tryAcquire()) return Promise.resolve(true);
+    return queueAndWait(this, this.#waiters);
   }
 
   /**
@@ -217,17 +229,8 @@ export class Lock extends LoopBound {
    * @throws as `acquire()`, and whatever `body` throws.
    */
   async with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    // acquire(), inlined: waiting in this frame saves a promise per wait.
-    if (!this.#tryAcquire()) {
-      const waiter = this.#enqueue();
-      try {
-        await waiter._wait();
-      } catch (error) {
-        this.#leave(waiter, true);
-        throw error;
-      }
-      this.#leave(waiter, false);
-    }
+    // Not `await this.acquire()`: with the lock free, `body` starts at once.
+    if (!this.#tryAcquire()) await queueAndWait(this, this.#waiters);
     try {
       return await body();
     } finally {
@@ -251,18 +254,15 @@ export class Lock extends LoopBound {
     return false;
   }
 
-  #enqueue(): Future<true> {
-    const waiter = this._getLoop().createFuture<true>();
-    this.#waiters.push(waiter);
-    return waiter;
-  }
-
-  // After the wait: leave the queue, then take the lock, or (cancelled)
-  // restore the invariant: if nobody took the lock, the next waiter must run
-  // (pinned by "hands a lost wake-up to the next waiter").
-  #leave(waiter: Future<true>, cancelled: boolean): void {
-    this.#waiters.remove(waiter);
-    if (!cancelled) this.#state = "locked";
+  /**
+   * @internal The wait of `waiter` is over, just before its task resumes
+   * (see `Future._wait`): leave the queue, then take the lock, or
+   * (interrupted) restore the invariant: if nobody took the lock, the next
+   * waiter must run (pinned by "hands a lost wake-up to the next waiter").
+   */
+  _waitOver(waiter: Future<unknown>, interrupted: boolean): void {
+    this.#waiters.remove(waiter as Future<true>);
+    if (!interrupted) this.#state = "locked";
     else if (this.#state === "unlocked") this.#wakeUpFirst();
   }
 
@@ -636,20 +636,12 @@ export class Semaphore extends LoopBound {
    * (it then holds no slot).
    * @throws {RuntimeError} if the semaphore is bound to a different event loop.
    */
-  async acquire(): Promise<true> {
+  acquire(): Promise<true> {
     if (!this.locked()) {
       this._value--;
-      return true;
+      return Promise.resolve(true);
     }
-    const waiter = this.#enqueue();
-    try {
-      await waiter._wait();
-    } catch (error) {
-      this.#leave(waiter, true);
-      throw error;
-    }
-    this.#leave(waiter, false);
-    return true;
+    return queueAndWait(this, this.#waiters);
   }
 
   /**
@@ -678,19 +670,9 @@ export class Semaphore extends LoopBound {
    * @throws as `acquire()`, and whatever `body` throws.
    */
   async with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    // acquire(), inlined: waiting in this frame saves a promise per wait
-    // (B5 of scripts/bench/workloads.ts).
+    // Not `await this.acquire()`: with a slot free, `body` starts at once.
     if (!this.locked()) this._value--;
-    else {
-      const waiter = this.#enqueue();
-      try {
-        await waiter._wait();
-      } catch (error) {
-        this.#leave(waiter, true);
-        throw error;
-      }
-      this.#leave(waiter, false);
-    }
+    else await queueAndWait(this, this.#waiters);
     try {
       return await body();
     } finally {
@@ -704,20 +686,17 @@ export class Semaphore extends LoopBound {
     return `<${this.constructor.name} [${withWaiters(state, this.#waiters)}]>`;
   }
 
-  #enqueue(): Future<true> {
-    const waiter = this._getLoop().createFuture<true>();
-    this.#waiters.push(waiter);
-    return waiter;
-  }
-
-  // After the wait: leave the queue; if cancelled after being handed a slot,
-  // give it back (pinned by "a woken-then-cancelled waiter hands its slot
-  // on"). Then wake the waiters that queued behind us while slots were free
-  // (FIFO made them wait), as many as there are slots.
-  #leave(waiter: Future<true>, cancelled: boolean): void {
-    const position = this.#waiters.remove(waiter);
+  /**
+   * @internal The wait of `waiter` is over, just before its task resumes
+   * (see `Future._wait`): leave the queue; if interrupted after being handed
+   * a slot, give it back (pinned by "a woken-then-cancelled waiter hands its
+   * slot on"). Then wake the waiters that queued behind us while slots were
+   * free (FIFO made them wait), as many as there are slots.
+   */
+  _waitOver(waiter: Future<unknown>, interrupted: boolean): void {
+    const position = this.#waiters.remove(waiter as Future<true>);
     if (position >= 0 && position < this.#doneBefore) this.#doneBefore--;
-    if (cancelled && waiter.done() && !waiter.cancelled()) this._value++;
+    if (interrupted && waiter.done() && !waiter.cancelled()) this._value++;
     while (this._value > 0 && this.#wakeUpNext());
   }
 
