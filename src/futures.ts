@@ -26,7 +26,7 @@ export type DoneCallback<T> = (future: Future<T>) => void;
 // A future's callbacks are kept as flat (function, argument) pairs, the form
 // the loop's ready queue takes, so that scheduling them allocates nothing.
 // PASS_FUTURE as the argument means "call it with the future" (a done
-// callback); an await continuation carries its Continuation instead.
+// callback); a waiting then() or await carries its Waiting instead.
 type Callback = (argument: unknown) => void;
 const PASS_FUTURE = Symbol("pass the future");
 // The marker in a future's callback slot for "more than one; see the list".
@@ -268,13 +268,15 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   _wait(owner: WaitOwner | null = null): Promise<T> {
     const promise = new Promise(captureResolvers) as Promise<T>;
-    const future = this as Future<unknown>;
-    const awaiter = taskInContext();
-    const continuation = owner === null
-      ? new Continuation(future, awaiter, capturedResolve, capturedReject)
-      : new OwnedWaitContinuation(future, awaiter, capturedResolve!, capturedReject!, owner);
+    const wait = new NativeWait(
+      this as Future<unknown>,
+      taskInContext(),
+      capturedResolve!,
+      capturedReject!,
+      owner,
+    );
     capturedResolve = capturedReject = null;
-    this.#register(continuation);
+    this.#register(wait);
     return promise;
   }
 
@@ -284,23 +286,23 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * the promise nobody sees.
    */
   _finishTaskWith(task: Task<unknown>): void {
-    this.#register(new BodyContinuation(this as Future<unknown>, task));
+    this.#register(new BodyWait(this as Future<unknown>, task));
   }
 
-  #register(continuation: Continuation): void {
-    const awaiter = continuation.awaiter;
+  #register(waiting: Waiting): void {
+    const awaiter = waiting.awaiter;
     if (awaiter === (this as unknown)) {
-      continuation.deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
+      waiting.deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
     } else if (this._state !== "pending") {
       // Awaiting a done future does not suspend, as in asyncio.
-      continuation.settle(null);
+      waiting.settle(null);
     } else {
-      this.#addCallback(resumeContinuation, continuation);
+      this.#addCallback(resumeWaiting, waiting);
       // Only a task of this loop, still running, can be suspended on it.
       if (awaiter !== undefined && awaiter.getLoop() === this.#loop && !awaiter.done()) {
         awaiter._suspendOn(this as Future<unknown>);
       } else {
-        continuation.awaiter = undefined;
+        waiting.awaiter = undefined;
       }
     }
   }
@@ -443,15 +445,39 @@ function captureResolvers(resolve: (value: unknown) => void, reject: (reason: un
 }
 
 /**
- * One `then()` (usually an `await`) waiting for a future: the caller's
- * handlers and the task that is suspended on the future, if any.
+ * Someone waiting for a future: the task suspended on it, if any, and what
+ * to do with its outcome. `then()` makes a Continuation, the library's own
+ * waits a NativeWait, a task whose body returned the future a BodyWait.
+ */
+abstract class Waiting {
+  constructor(readonly future: Future<unknown>, public awaiter: Task<unknown> | undefined) {}
+
+  /** Take the future's outcome, or `cancelInstead`, to `deliver`. */
+  settle(cancelInstead: CancelledError | null): void {
+    let value: unknown;
+    try {
+      value = this.future.result();
+    } catch (error) {
+      this.deliver(true, cancelInstead ?? error);
+      return;
+    }
+    if (cancelInstead !== null) this.deliver(true, cancelInstead);
+    else this.deliver(false, value);
+  }
+
+  abstract deliver(failed: boolean, value: unknown): void;
+}
+
+/**
+ * One `then()` (usually an `await`) waiting for a future, with the caller's
+ * handlers.
  *
  * It is also what `then()` returns: a promise whose native Promise is made
  * only when someone uses it. An `await` (and `Promise.resolve`, and
  * `Promise.all`) ignores what `then()` returns, so most continuations never
  * make one: a parked await costs a promise and two closures less.
  */
-class Continuation implements Promise<unknown> {
+class Continuation extends Waiting implements Promise<unknown> {
   // Invariants: #settlement is null until the handler ran or someone chained
   // onto this promise. Fulfilled first: FULFILLED, the value in #outcome
   // until a chain asks for it. Otherwise the native promise (with its
@@ -463,23 +489,12 @@ class Continuation implements Promise<unknown> {
   #outcome: unknown = undefined;
 
   constructor(
-    readonly future: Future<unknown>,
-    public awaiter: Task<unknown> | undefined,
+    future: Future<unknown>,
+    awaiter: Task<unknown> | undefined,
     readonly onFulfilled: ((value: unknown) => unknown) | null | undefined,
     readonly onRejected: ((reason: unknown) => unknown) | null | undefined,
-  ) {}
-
-  /** Take the future's outcome, or `cancelInstead`, to the handlers. */
-  settle(cancelInstead: CancelledError | null): void {
-    let value: unknown;
-    try {
-      value = this.future.result();
-    } catch (error) {
-      this.deliver(true, cancelInstead ?? error);
-      return;
-    }
-    if (cancelInstead !== null) this.deliver(true, cancelInstead);
-    else this.deliver(false, value);
+  ) {
+    super(future, awaiter);
   }
 
   /** Call the handler; this promise follows it, as Promise.prototype.then does. */
@@ -570,12 +585,12 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** A task's body returned the future: its outcome goes straight to the task. */
-class BodyContinuation extends Continuation {
+class BodyWait extends Waiting {
   constructor(future: Future<unknown>, readonly task: Task<unknown>) {
-    super(future, task, null, null);
+    super(future, task);
   }
 
-  override deliver(failed: boolean, value: unknown): void {
+  deliver(failed: boolean, value: unknown): void {
     if (failed) this.task._bodyFailed(value);
     else this.task._bodyReturned(value);
   }
@@ -591,29 +606,33 @@ export interface WaitOwner {
   _waitOver(waiter: Future<unknown>, interrupted: boolean): void;
 }
 
-/** A `_wait(owner)`: the owner's bookkeeping first, then the waiting code resumes. */
-class OwnedWaitContinuation extends Continuation {
+/**
+ * A `_wait()`: settles the native promise the library awaits, after the
+ * owner (if any) did its bookkeeping. Five fields: a task parked on a lock
+ * or a semaphore holds one.
+ */
+class NativeWait extends Waiting {
   constructor(
     future: Future<unknown>,
     awaiter: Task<unknown> | undefined,
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
-    readonly owner: WaitOwner,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (reason: unknown) => void,
+    readonly owner: WaitOwner | null,
   ) {
-    super(future, awaiter, resolve, reject);
+    super(future, awaiter);
   }
 
-  override deliver(failed: boolean, value: unknown): void {
+  deliver(failed: boolean, value: unknown): void {
     try {
-      this.owner._waitOver(this.future, failed);
+      this.owner?._waitOver(this.future, failed);
     } finally {
-      super.deliver(failed, value);
+      (failed ? this.reject : this.resolve)(value);
     }
   }
 }
 
-/** The loop callback for a continuation whose future is done. */
-function resumeContinuation(continuation: Continuation): void {
-  const awaiter = continuation.awaiter;
-  continuation.settle(awaiter === undefined ? null : awaiter._wakeUp(continuation.future));
+/** The loop callback for someone waiting for a future that is done. */
+function resumeWaiting(waiting: Waiting): void {
+  const awaiter = waiting.awaiter;
+  waiting.settle(awaiter === undefined ? null : awaiter._wakeUp(waiting.future));
 }
