@@ -276,7 +276,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       owner,
     );
     capturedResolve = capturedReject = null;
-    this.#register(wait);
+    this.#register(wait, true);
     return promise;
   }
 
@@ -289,7 +289,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#register(new BodyWait(this as Future<unknown>, task));
   }
 
-  #register(waiting: Waiting): void {
+  #register(waiting: Waiting, byCall = false): void {
     const awaiter = waiting.awaiter;
     if (awaiter === (this as unknown)) {
       waiting.deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
@@ -300,7 +300,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       this.#addCallback(resumeWaiting, waiting);
       // Only a task of this loop, still running, can be suspended on it.
       if (awaiter !== undefined && awaiter.getLoop() === this.#loop && !awaiter.done()) {
-        awaiter._suspendOn(this as Future<unknown>);
+        awaiter._suspendOn(this as Future<unknown>, byCall);
       } else {
         waiting.awaiter = undefined;
       }

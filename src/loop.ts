@@ -143,6 +143,8 @@ export class EventLoop {
   /** @internal The task whose step is running; see the design note. */
   _stepping: Task<unknown> | null = null;
   #batch: unknown[] | null = null;
+  // The task whose step _endStepSoon ends in a microtask.
+  #stepToEnd: Task<unknown> | null = null;
   #batchIndex = 0;
   #inBatch = false;
   #finishRun: (error: unknown) => void = noFinish;
@@ -692,6 +694,29 @@ export class EventLoop {
     // call before any await) is still inside #runBatch, which goes on itself.
     if (!this.#inBatch) runOutsideTasks(this.#continueBatch);
   }
+
+  /**
+   * @internal As `_endStep`, for a wait that `task`'s code started by a
+   * call it may not have awaited yet (`const got = sem.acquire(); ...`):
+   * the rest of the batch waits for that code to finish, in a microtask,
+   * as a coroutine's caller would not run before its next await.
+   */
+  _endStepSoon(task: Task<unknown>): void {
+    if (this._stepping !== task) return;
+    if (this.#inBatch) {
+      // Its first step, called by the batch itself, which goes on after it.
+      this._stepping = null;
+      return;
+    }
+    this.#stepToEnd = task;
+    queueMicrotask(this.#endStepSoon);
+  }
+
+  readonly #endStepSoon = (): void => {
+    const task = this.#stepToEnd;
+    this.#stepToEnd = null;
+    if (task !== null) this._endStep(task);
+  };
 
   // Runs only once the host has no microtasks left: if the pump still waits
   // for a step, that step is parked on a foreign promise.

@@ -321,11 +321,17 @@ export class Task<T = unknown> extends Future<T> {
     (taskInContext() as Task<unknown>).#bodyFailed(error);
   };
 
-  /** @internal The body awaits the pending `future`: it is now the waiter. */
-  _suspendOn(future: Future<unknown>): void {
+  /**
+   * @internal The body awaits the pending `future`: it is now the waiter.
+   * `byCall`: the wait was started by a call (the library's own waits), so
+   * the body may still be running until its next await.
+   */
+  _suspendOn(future: Future<unknown>, byCall = false): void {
     this._waiter = future;
     if (this._mustCancel && future.cancel(this._cancelMessage)) this._mustCancel = false;
-    this.getLoop()._endStep(this as Task<unknown>);
+    const loop = this.getLoop();
+    if (byCall) loop._endStepSoon(this as Task<unknown>);
+    else loop._endStep(this as Task<unknown>);
   }
 
   /**

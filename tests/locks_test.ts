@@ -792,6 +792,26 @@ describe("Condition", () => {
 });
 
 describe("Semaphore", () => {
+  it("lets a task call acquire() and finish its step before the loop goes on, as a coroutine would", () =>
+    runVirtual(async () => {
+      const sem = new Semaphore(0);
+      const order: string[] = [];
+      const caller = createTask(async () => {
+        await sleep(0); // a resumed step, not the first one
+        const acquired = sem.acquire(); // must wait; not awaited yet
+        order.push("caller, after acquire()");
+        await acquired;
+        order.push("caller acquired");
+      });
+      await sleep(0);
+      // Ready right behind the caller's wake-up, in the same iteration.
+      getRunningLoop().callSoon(() => order.push("callback"));
+      await sleep(0);
+      sem.release();
+      await caller;
+      assert.deepEqual(order, ["caller, after acquire()", "callback", "caller acquired"]);
+    }));
+
   it("rejects a negative or invalid initial value", () => {
     for (const bad of [-1, NaN]) {
       assert.throws(() => new Semaphore(bad), {
