@@ -25,6 +25,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import process from "node:process";
 import { PromiseSemaphore } from "./promise_semaphore.ts";
+import { printInTurns } from "./turns.ts";
 
 const N = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 100_000);
 const ROUNDS = 5;
@@ -115,24 +116,13 @@ async function time(start: Start): Promise<number> {
   return performance.now() - began;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[ROUNDS >> 1];
 const deno = (process.versions as { deno?: string }).deno;
 const runtime = deno ? `deno ${deno}` : `node ${process.versions.node}`;
 console.log(`The mechanisms alone, N=${N}, ${runtime}, median of ${ROUNDS}`);
 for (const [workload, variants] of workloads) {
-  const times = variants.map((): number[] => []);
-  for (const [, start] of variants) await time(start); // warm-up
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let v = 0; v < variants.length; v++) times[v].push(await time(variants[v][1]));
-  }
-  const floor = median(times[0]);
-  console.log(workload);
-  for (let v = 0; v < variants.length; v++) {
-    const ms = median(times[v]);
-    console.log(
-      `  ${variants[v][0].padEnd(38)} ${ms.toFixed(1).padStart(7)} ms  ${
-        (ms / floor).toFixed(2)
-      }x the floor`,
-    );
-  }
+  await printInTurns(
+    workload,
+    variants.map(([name, start]) => [name, () => time(start)] as const),
+    ROUNDS,
+  );
 }

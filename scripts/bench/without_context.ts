@@ -24,6 +24,7 @@ import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as asyncio from "../../mod.ts";
 import { runtimeName } from "./harness.ts";
+import { printInTurns } from "./turns.ts";
 import {
   collectGarbage,
   type Library,
@@ -78,8 +79,6 @@ async function timed(run: () => Promise<Sample>): Promise<number> {
   return (await run()).value;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[ROUNDS >> 1];
-
 type Variant = readonly [name: string, run: () => Promise<Sample>];
 
 const directory = mkdtempSync(join(tmpdir(), "asyncio-ts-without-context-"));
@@ -101,21 +100,11 @@ try {
   ];
   console.log(`asyncio-ts with and without AsyncLocalStorage, N=${N}, ${runtimeName()}`);
   for (const [workload, variants] of workloads) {
-    const times = variants.map((): number[] => []);
-    for (const [, run] of variants) await timed(run); // warm-up
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let v = 0; v < variants.length; v++) times[v].push(await timed(variants[v][1]));
-    }
-    const floorMs = median(times[0]);
-    console.log(workload);
-    for (let v = 0; v < variants.length; v++) {
-      const ms = median(times[v]);
-      console.log(
-        `  ${variants[v][0].padEnd(32)} ${ms.toFixed(1).padStart(7)} ms  ${
-          (ms / floorMs).toFixed(2)
-        }x the floor`,
-      );
-    }
+    await printInTurns(
+      workload,
+      variants.map(([name, run]) => [name, () => timed(run)] as const),
+      ROUNDS,
+    );
   }
 } finally {
   rmSync(directory, { recursive: true, force: true });
