@@ -137,6 +137,18 @@ function queueAndWait(
   return waiter._wait(owner);
 }
 
+/** The rest of `with(body)`, holding what was acquired: run `body`, then release. */
+async function runHolding<R>(
+  primitive: { release(): void },
+  body: () => R | PromiseLike<R>,
+): Promise<Awaited<R>> {
+  try {
+    return await body();
+  } finally {
+    primitive.release();
+  }
+}
+
 /** The states of a `Lock` (and of a `Condition`'s lock). */
 export type LockState = "locked" | "unlocked";
 
@@ -228,14 +240,10 @@ export class Lock extends LoopBound {
    *
    * @throws as `acquire()`, and whatever `body` throws.
    */
-  async with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+  with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
     // Not `await this.acquire()`: with the lock free, `body` starts at once.
-    if (!this.#tryAcquire()) await queueAndWait(this, this.#waiters);
-    try {
-      return await body();
-    } finally {
-      this.release();
-    }
+    if (this.#tryAcquire()) return runHolding(this, body);
+    return queueAndWait(this, this.#waiters).then(() => runHolding(this, body));
   }
 
   /** `<Lock [locked, waiters:2]>`, like asyncio's repr. */
@@ -669,15 +677,13 @@ export class Semaphore extends LoopBound {
    *
    * @throws as `acquire()`, and whatever `body` throws.
    */
-  async with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+  with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
     // Not `await this.acquire()`: with a slot free, `body` starts at once.
-    if (!this.locked()) this._value--;
-    else await queueAndWait(this, this.#waiters);
-    try {
-      return await body();
-    } finally {
-      this.release();
+    if (!this.locked()) {
+      this._value--;
+      return runHolding(this, body);
     }
+    return queueAndWait(this, this.#waiters).then(() => runHolding(this, body));
   }
 
   /** `<Semaphore [unlocked, value:1]>` or `<Semaphore [locked, waiters:2]>`. */
