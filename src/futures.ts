@@ -262,9 +262,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @internal `await future._wait(owner)` is `await future` for the
    * library's own waits (a lock's or a queue's waiter): the promise awaited
    * is a native one, so V8 makes no promise and job of its own for a
-   * thenable, and the future becomes the task's waiter at once. `owner`
-   * hears how the wait ended just before the waiting code resumes, so that
-   * a primitive needs no async function to do its bookkeeping after it.
+   * thenable. The future becomes the task's waiter at once; the task's step
+   * ends once the calling code is done (it may await later). `owner` hears
+   * how the wait ended just before the waiting code resumes, so that a
+   * primitive needs no async function to do its bookkeeping after it.
    */
   _wait(owner: WaitOwner | null = null): Promise<T> {
     const promise = new Promise(captureResolvers) as Promise<T>;
