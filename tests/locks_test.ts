@@ -1092,6 +1092,24 @@ describe("Semaphore", () => {
       assert.equal(String(sem), "<Semaphore [unlocked, value:2]>");
     }));
 
+  it("with() cancelled while waiting, even after a slot was handed to it, runs no body and loses no slot", () =>
+    runVirtual(async () => {
+      const sem = new Semaphore(0);
+      const ran: string[] = [];
+      const waiting = createTask(() => sem.with(() => ran.push("waiting")));
+      const woken = createTask(() => sem.with(() => ran.push("woken")));
+      const next = createTask(() => sem.with(() => ran.push("next")));
+      await sleep(0);
+      waiting.cancel();
+      sem.release(); // handed to `woken`, which is cancelled before it runs
+      woken.cancel();
+      assert.ok(await failure(waiting) instanceof CancelledError);
+      assert.ok(await failure(woken) instanceof CancelledError);
+      await next;
+      assert.deepEqual(ran, ["next"]);
+      assert.equal(String(sem), "<Semaphore [unlocked, value:1]>");
+    }));
+
   it("hold() and with() give the slot back when the body throws", () =>
     runVirtual(async () => {
       const sem = new Semaphore(2);
