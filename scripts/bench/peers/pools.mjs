@@ -13,32 +13,23 @@ const WORKERS = 2;
 const FIB_N = 32;
 const FIB_JOBS = 32;
 
+/** piscina, or tinypool (its fork, with the same API), on jobs.mjs. */
+function piscinaLike(Pool) {
+  const pool = new Pool({
+    filename: new URL("./jobs.mjs", import.meta.url).href,
+    minThreads: WORKERS,
+    maxThreads: WORKERS,
+  });
+  return {
+    run: (job, arg) => pool.run(arg, { name: job }),
+    close: () => pool.destroy(),
+  };
+}
+
 /** Each pool as `{ run(job, arg): Promise, close(): Promise }`. */
 const pools = {
-  async piscina() {
-    const { Piscina } = await import("piscina");
-    const pool = new Piscina({
-      filename: new URL("./jobs.mjs", import.meta.url).href,
-      minThreads: WORKERS,
-      maxThreads: WORKERS,
-    });
-    return {
-      run: (job, arg) => pool.run(arg, { name: job }),
-      close: () => pool.destroy(),
-    };
-  },
-  async tinypool() {
-    const { Tinypool } = await import("tinypool");
-    const pool = new Tinypool({
-      filename: new URL("./jobs.mjs", import.meta.url).href,
-      minThreads: WORKERS,
-      maxThreads: WORKERS,
-    });
-    return {
-      run: (job, arg) => pool.run(arg, { name: job }),
-      close: () => pool.destroy(),
-    };
-  },
+  piscina: async () => piscinaLike((await import("piscina")).Piscina),
+  tinypool: async () => piscinaLike((await import("tinypool")).Tinypool),
   async workerpool() {
     const { default: workerpool } = await import("workerpool");
     const pool = workerpool.pool(
@@ -105,7 +96,8 @@ if (workload === "B6") {
         await Promise.all(range(FIB_JOBS).map(() => pool.run("fib", FIB_N))),
       )
     );
-  const serial = () => timed(() => check(range(FIB_JOBS).map(() => fib(FIB_N))));
+  const serial = () =>
+    timed(() => check(range(FIB_JOBS).map(() => fib(FIB_N))));
   const [serialMs, poolMs, handMs] = await rounds([
     serial,
     pooled(pool),
