@@ -241,7 +241,7 @@ export class Lock extends LoopBound {
    * @throws as `acquire()`, and whatever `body` throws.
    */
   with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    // Not `await this.acquire()`: with the lock free, `body` starts at once.
+    // Not `acquire().then(...)`: with the lock free, `body` starts at once.
     if (this.#tryAcquire()) return runHolding(this, body);
     return queueAndWait(this, this.#waiters).then(() => runHolding(this, body));
   }
@@ -678,7 +678,7 @@ export class Semaphore extends LoopBound {
    * @throws as `acquire()`, and whatever `body` throws.
    */
   with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    // Not `await this.acquire()`: with a slot free, `body` starts at once.
+    // Not `acquire().then(...)`: with a slot free, `body` starts at once.
     if (!this.locked()) {
       this._value--;
       return runHolding(this, body);
