@@ -96,8 +96,7 @@ if (workload === "B6") {
         await Promise.all(range(FIB_JOBS).map(() => pool.run("fib", FIB_N))),
       )
     );
-  const serial = () =>
-    timed(() => check(range(FIB_JOBS).map(() => fib(FIB_N))));
+  const serial = () => timed(() => check(range(FIB_JOBS).map(() => fib(FIB_N))));
   const [serialMs, poolMs, handMs] = await rounds([
     serial,
     pooled(pool),
