@@ -7,7 +7,9 @@
  * returns first, then the others in arrival order (each takes the
  * condition's lock in turn); tasks arriving while the barrier drains wait for
  * the next cycle. `abort()` and `reset()` take the condition's lock too,
- * which is why they are async.
+ * which is why they wait too. Each wait is a library coroutine
+ * (`_waits.ts`): cancelling it, directly or through `waitFor` or `gather`,
+ * reaches the condition wait inside.
  *
  * `async with barrier as index` is `barrier.with((index) => ...)`, the name
  * the locks use (see `locks.ts`). There is no `hold()`: leaving an
@@ -18,9 +20,12 @@
  */
 
 import { BrokenBarrierError } from "./errors.ts";
+import type { Future } from "./futures.ts";
 import { Condition } from "./locks.ts";
 import { LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
+import { requireRunningLoop } from "./_running_loop.ts";
+import { Coroutine } from "./_waits.ts";
 
 /**
  * The states of a `Barrier`: `filling` (tasks arrive), `draining` (the
@@ -103,25 +108,29 @@ export class Barrier extends LoopBound {
   }
 
   /**
-   * Wait until `parties` tasks are waiting; resolves with this task's
-   * arrival index (0 for the first). Python: `wait()`.
+   * Wait until `parties` tasks are waiting; the Future resolves with this
+   * task's arrival index (0 for the first). Python: `wait()`.
    *
    * @throws {BrokenBarrierError} `Barrier aborted` if the barrier is broken
    * when the task arrives, `Abort or reset of barrier` if it is aborted or
    * reset while the task waits.
-   * @throws {CancelledError} if the calling task is cancelled.
+   * @throws {CancelledError} if the wait is cancelled.
    * @throws {RuntimeError} if the barrier is bound to a different event loop.
    */
-  async wait(): Promise<number> {
-    await this.#cond.acquire();
+  wait(): Future<number> {
+    return new Coroutine(requireRunningLoop(), (co) => this.#waitIn(co));
+  }
+
+  async #waitIn(co: Coroutine<number>): Promise<number> {
+    await waitUnlessDone(co, this.#cond.acquire());
     try {
-      await this.#block();
+      await this.#block(co);
       // A task about to wait binds the barrier first, before it counts in.
       if (this.#count + 1 < this.#parties) this._getLoop();
       try {
         const index = this.#count++;
         if (index + 1 === this.#parties) this.#trip();
-        else await this.#waitForTrip();
+        else await this.#waitForTrip(co);
         return index;
       } finally {
         this.#count--;
@@ -146,12 +155,10 @@ export class Barrier extends LoopBound {
    * Break the current round: its waiting tasks fail with
    * `BrokenBarrierError`, and the barrier fills again. Python: `reset()`.
    *
-   * @throws {CancelledError} if the calling task is cancelled while it waits
-   * for the barrier's lock.
+   * @throws {CancelledError} if the wait for the barrier's lock is cancelled.
    */
-  async reset(): Promise<void> {
-    await this.#cond.acquire();
-    try {
+  reset(): Future<void> {
+    return this.#holdingLock(() => {
       if (this.#count > 0) {
         // The tasks inside leave one by one; the last one refills (#exit).
         if (this.#state !== "resetting") this.#state = "resetting";
@@ -159,26 +166,20 @@ export class Barrier extends LoopBound {
         this.#state = "filling";
       }
       this.#cond.notifyAll();
-    } finally {
-      this.#cond.release();
-    }
+    });
   }
 
   /**
    * Break the barrier: waiting tasks and later callers of `wait()` fail with
    * `BrokenBarrierError`, until `reset()`. Python: `abort()`.
    *
-   * @throws {CancelledError} if the calling task is cancelled while it waits
-   * for the barrier's lock.
+   * @throws {CancelledError} if the wait for the barrier's lock is cancelled.
    */
-  async abort(): Promise<void> {
-    await this.#cond.acquire();
-    try {
+  abort(): Future<void> {
+    return this.#holdingLock(() => {
       this.#state = "broken";
       this.#cond.notifyAll();
-    } finally {
-      this.#cond.release();
-    }
+    });
   }
 
   /** `<Barrier [filling, waiters:2/3]>` or `<Barrier [broken]>`, like asyncio's repr. */
@@ -189,10 +190,25 @@ export class Barrier extends LoopBound {
     return `<${this.constructor.name} [${extra}]>`;
   }
 
+  // Run `change` holding the condition's lock (`reset`, `abort`).
+  #holdingLock(change: () => void): Future<void> {
+    return new Coroutine<void>(requireRunningLoop(), async (co) => {
+      await waitUnlessDone(co, this.#cond.acquire());
+      try {
+        change();
+      } finally {
+        this.#cond.release();
+      }
+    });
+  }
+
   // Arriving: wait while the previous round drains or resets.
-  async #block(): Promise<void> {
+  async #block(co: Coroutine<number>): Promise<void> {
     if (this.#state === "draining" || this.#state === "resetting") this._getLoop();
-    await this.#cond.waitFor(() => this.#state !== "draining" && this.#state !== "resetting");
+    await waitUnlessDone(
+      co,
+      this.#cond.waitFor(() => this.#state !== "draining" && this.#state !== "resetting"),
+    );
     if (this.#state === "broken") throw new BrokenBarrierError("Barrier aborted");
   }
 
@@ -203,8 +219,8 @@ export class Barrier extends LoopBound {
   }
 
   // Waiting in a filling round until it trips, or breaks.
-  async #waitForTrip(): Promise<void> {
-    await this.#cond.waitFor(() => this.#state !== "filling");
+  async #waitForTrip(co: Coroutine<number>): Promise<void> {
+    await waitUnlessDone(co, this.#cond.waitFor(() => this.#state !== "filling"));
     if (this.#state === "broken" || this.#state === "resetting") {
       throw new BrokenBarrierError("Abort or reset of barrier");
     }
@@ -216,4 +232,12 @@ export class Barrier extends LoopBound {
     if (this.#state === "resetting" || this.#state === "draining") this.#state = "filling";
     this.#cond.notifyAll();
   }
+}
+
+/**
+ * `await co.wait(inner)` for a pending `inner`; a done one gives its outcome
+ * without a wait (a coroutine that never parks ends in its caller's step).
+ */
+function waitUnlessDone<T>(co: Coroutine<unknown>, inner: Future<T>): T | Promise<T> {
+  return inner.done() ? inner.result() : co.wait(inner);
 }

@@ -17,6 +17,22 @@ import { reprValue } from "./_repr.ts";
 import type { EventLoop, UnretrievedRecord } from "./loop.ts";
 import type { Task } from "./tasks.ts";
 
+/**
+ * @internal What waits on futures and is resumed by the loop, one step at a
+ * time: a Task, or a library coroutine (`_waits.ts`). The loop's pump waits
+ * for the step of one of them at a time (see `loop.ts`).
+ */
+export interface Stepper {
+  /** The pending future it is parked on, if any. */
+  _waiter: Future<unknown> | null;
+  getLoop(): EventLoop;
+  done(): boolean;
+  /** It now waits on the pending `future`; `byCall`: the wait was started by a call it may not have awaited yet. */
+  _suspendOn(future: Future<unknown>, byCall: boolean): void;
+  /** `future`, which it waited on, is done: its step starts; the CancelledError to throw instead of the outcome, if any. */
+  _wakeUp(future: Future<unknown>): CancelledError | null;
+}
+
 /** The states of a Future: it leaves `pending` once, for one of the others. */
 export type FutureState = "pending" | "cancelled" | "finished";
 
@@ -139,7 +155,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {InvalidStateError} if the future is already done.
    */
   setResult(result: T): void {
-    if (this._state !== "pending") throw new InvalidStateError(`invalid state: ${this}`);
+    if (this._state !== "pending") throw new InvalidStateError("invalid state");
     this.#outcome = result;
     this._state = "finished";
     this.#scheduleCallbacks();
@@ -152,7 +168,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {TypeError} if `exception` is `undefined` (nothing to raise).
    */
   setException(exception: unknown): void {
-    if (this._state !== "pending") throw new InvalidStateError(`invalid state: ${this}`);
+    if (this._state !== "pending") throw new InvalidStateError("invalid state");
     if (exception === undefined) {
       throw new TypeError("Cannot set an exception of undefined: pass an Error");
     }
@@ -246,7 +262,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #chain<R1, R2>(
     onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined,
     onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined,
-    awaiter: Task<unknown> | undefined,
+    awaiter: Stepper | undefined,
   ): Promise<R1 | R2> {
     const continuation = new Continuation(
       this as Future<unknown>,
@@ -259,22 +275,27 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /**
-   * @internal `await future._wait(owner)` is `await future` for the
-   * library's own waits (a lock's or a queue's waiter): the promise awaited
-   * is a native one, so V8 makes no promise and job of its own for a
-   * thenable. The future becomes the task's waiter at once; the task's step
-   * ends once the calling code is done (it may await later). `owner` hears
-   * how the wait ended just before the waiting code resumes, so that a
-   * primitive needs no async function to do its bookkeeping after it.
+   * @internal `await future._wait()` is `await future` for the library's own
+   * code: the promise awaited is a native one, so V8 makes no promise and
+   * job of its own for a thenable. The future becomes the calling task's
+   * waiter at once; the task's step ends once the calling code is done (it
+   * may await later).
    */
-  _wait(owner: WaitOwner | null = null): Promise<T> {
+  _wait(): Promise<T> {
+    return this._waitBy(taskInContext());
+  }
+
+  /**
+   * @internal As `_wait()`, for `awaiter` (a library coroutine waiting on
+   * this future on its own account, not on its caller task's).
+   */
+  _waitBy(awaiter: Stepper | undefined): Promise<T> {
     const promise = new Promise(captureResolvers) as Promise<T>;
     const wait = new NativeWait(
       this as Future<unknown>,
-      taskInContext(),
+      awaiter,
       capturedResolve!,
       capturedReject!,
-      owner,
     );
     capturedResolve = capturedReject = null;
     this.#register(wait, true);
@@ -297,14 +318,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
     } else if (this._state !== "pending") {
       // Awaiting a done future does not suspend, as in asyncio.
       waiting.settle(null);
+    } else if (awaiter === undefined || awaiter.done()) {
+      waiting.awaiter = undefined;
+      this.#addCallback(resumeWaiting, waiting);
+    } else if (awaiter.getLoop() !== this.#loop) {
+      // Its loop would never resume this task: fail now, as asyncio does.
+      waiting.awaiter = undefined;
+      waiting.deliver(
+        true,
+        new RuntimeError(`Task ${awaiter} got Future ${this} attached to a different loop`),
+      );
     } else {
       this.#addCallback(resumeWaiting, waiting);
-      // Only a task of this loop, still running, can be suspended on it.
-      if (awaiter !== undefined && awaiter.getLoop() === this.#loop && !awaiter.done()) {
-        awaiter._suspendOn(this as Future<unknown>, byCall);
-      } else {
-        waiting.awaiter = undefined;
-      }
+      awaiter._suspendOn(this as Future<unknown>, byCall);
     }
   }
 
@@ -344,25 +370,69 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /**
-   * @internal Finish with `result` and run the callbacks now, inside the
-   * current loop callback, instead of scheduling them (for `sleep(0)`).
+   * @internal Finish with `result` from inside a loop callback or a step,
+   * delivering it at once to the code waiting on this future (see
+   * `_runCallbacksNow`).
    */
   _setResultNow(result: T): void {
     this.#outcome = result;
     this._state = "finished";
+    this._runCallbacksNow();
+  }
+
+  /** @internal As `_setResultNow`, with an exception. */
+  _setExceptionNow(exception: unknown): void {
+    const failure = new Failure(exception);
+    this.#outcome = failure;
+    this._state = "finished";
+    // Noted first: the waiter run now retrieves it.
+    failure.unretrieved = this.#loop._noteUnretrieved(this, exception);
+    this._runCallbacksNow();
+  }
+
+  /**
+   * @internal Cancel without scheduling the callbacks: whoever calls this
+   * runs them later with `_runCallbacksNow` (a `sleep(0)` whose wake-up is
+   * already queued). False if the future is done.
+   */
+  _cancelQuietly(message?: string): boolean {
+    if (this._state !== "pending") return false;
+    this._state = "cancelled";
+    this._cancelMessage = message;
+    return true;
+  }
+
+  /**
+   * @internal The future is done: run its first waiter (an `await`, a
+   * library wait) now, inside the current loop callback or step, as a
+   * coroutine awaiting it resumes in asyncio's step; schedule the rest, and
+   * every done callback, as usual. Only one waiter resumes now, since the
+   * loop follows one step at a time.
+   */
+  _runCallbacksNow(): void {
     const callback = this.#callback;
     if (callback === null) return;
     const argument = this.#argument;
     this.#callback = null;
     this.#argument = undefined;
+    if (callback === resumeWaiting) {
+      resumeWaiting(argument as Waiting);
+      return;
+    }
     if (callback !== MANY) {
-      (callback as Callback)(argument === PASS_FUTURE ? this : argument);
+      this.#loop._schedule(callback as Callback, argument === PASS_FUTURE ? this : argument);
       return;
     }
     const pairs = argument as unknown[];
+    let resumed = false;
     for (let i = 0; i < pairs.length; i += 2) {
       const each = pairs[i + 1];
-      (pairs[i] as Callback)(each === PASS_FUTURE ? this : each);
+      if (!resumed && pairs[i] === resumeWaiting) {
+        resumed = true;
+        resumeWaiting(each as Waiting);
+      } else {
+        this.#loop._schedule(pairs[i] as Callback, each === PASS_FUTURE ? this : each);
+      }
     }
   }
 
@@ -451,15 +521,20 @@ function captureResolvers(resolve: (value: unknown) => void, reject: (reason: un
  * waits a NativeWait, a task whose body returned the future a BodyWait.
  */
 abstract class Waiting {
-  constructor(readonly future: Future<unknown>, public awaiter: Task<unknown> | undefined) {}
+  constructor(readonly future: Future<unknown>, public awaiter: Stepper | undefined) {}
 
-  /** Take the future's outcome, or `cancelInstead`, to `deliver`. */
+  /**
+   * Take the future's outcome, or `cancelInstead`, to `deliver`. A
+   * CancelledError the future already carries is kept: a cancel that
+   * arrives while one is being delivered does not replace it (asyncio's
+   * `Task.__step` makes a new one only for another kind of outcome).
+   */
   settle(cancelInstead: CancelledError | null): void {
     let value: unknown;
     try {
       value = this.future.result();
     } catch (error) {
-      this.deliver(true, cancelInstead ?? error);
+      this.deliver(true, error instanceof CancelledError ? error : cancelInstead ?? error);
       return;
     }
     if (cancelInstead !== null) this.deliver(true, cancelInstead);
@@ -491,7 +566,7 @@ class Continuation extends Waiting implements Promise<unknown> {
 
   constructor(
     future: Future<unknown>,
-    awaiter: Task<unknown> | undefined,
+    awaiter: Stepper | undefined,
     readonly onFulfilled: ((value: unknown) => unknown) | null | undefined,
     readonly onRejected: ((reason: unknown) => unknown) | null | undefined,
   ) {
@@ -598,37 +673,21 @@ class BodyWait extends Waiting {
 }
 
 /**
- * @internal A primitive that waits through `Future._wait(owner)`: told, just
- * before the waiting code resumes, whether it gets the waiter's result
- * (`interrupted` false) or an error (the waiter was cancelled, or the task
- * was, too late to cancel the waiter).
- */
-export interface WaitOwner {
-  _waitOver(waiter: Future<unknown>, interrupted: boolean): void;
-}
-
-/**
- * A `_wait()`: settles the native promise the library awaits, after the
- * owner (if any) did its bookkeeping. Five fields: a task parked on a lock
- * or a semaphore holds one.
+ * A `_wait()`: settles the native promise the library awaits. Four fields: a
+ * task parked on a lock or a semaphore inside `with()` holds one.
  */
 class NativeWait extends Waiting {
   constructor(
     future: Future<unknown>,
-    awaiter: Task<unknown> | undefined,
+    awaiter: Stepper | undefined,
     readonly resolve: (value: unknown) => void,
     readonly reject: (reason: unknown) => void,
-    readonly owner: WaitOwner | null,
   ) {
     super(future, awaiter);
   }
 
   deliver(failed: boolean, value: unknown): void {
-    try {
-      this.owner?._waitOver(this.future, failed);
-    } finally {
-      (failed ? this.reject : this.resolve)(value);
-    }
+    (failed ? this.reject : this.resolve)(value);
   }
 }
 

@@ -4,13 +4,17 @@
  *
  * Design note.
  *
- * Waiting. Every wait is an `await` on a Future of the loop, made inside the
- * waiting task's own call (the methods are async functions). So a cancel
- * reaches the wait at once, and the bookkeeping after a wake-up (leaving the
- * waiter queue, taking the lock, handing a lost wake-up on) runs in the
- * waiter's own step, exactly where asyncio runs it: the orderings below are
- * asyncio's, counted in loop iterations (`sleep(0)`s), and the tests pin
- * them.
+ * Waiting. Every wait is a Future the primitive hands out (`_waits.ts`):
+ * `acquire()`, `hold()` and `Event.wait()` return a `Waiter` that sits in
+ * the primitive's queue, and `Condition.wait()` a `Coroutine` (it waits to
+ * be notified, then for the lock). Cancelling one, by a task cancel, a
+ * `waitFor` timeout or a cancelled `gather`, withdraws the wait itself, and
+ * what was granted to it and not yet taken goes to the next waiter, so no
+ * lock, slot or notification is lost. The bookkeeping after a wake-up
+ * (taking the lock, counting off a slot) runs in the waiter's grant step,
+ * the loop iteration where asyncio's waiting coroutine runs: the orderings
+ * below are asyncio's, counted in loop iterations (`sleep(0)`s), and the
+ * tests pin them.
  *
  * Fairness. Waiters are served strictly first in, first out, and a newcomer
  * never barges past a waiter that was woken but has not run yet: the woken
@@ -44,11 +48,13 @@
  */
 
 import { CancelledError, RuntimeError } from "./errors.ts";
-import { failedFuture, Future, type WaitOwner } from "./futures.ts";
-import { Deque } from "./_deque.ts";
+import { failedFuture, type Future } from "./futures.ts";
+import { getEventLoop } from "./events.ts";
+import type { EventLoop } from "./loop.ts";
 import { LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
-import { requireRunningLoop } from "./_running_loop.ts";
+import { runningLoopOrNull } from "./_running_loop.ts";
+import { Coroutine, doneFuture, Waiter, WaitQueue } from "./_waits.ts";
 
 /**
  * What `hold()` returns: release what was acquired by disposing of it
@@ -108,33 +114,34 @@ export class Releaser implements Disposable, AsyncDisposable {
   }
 }
 
+/** What an acquire resolves with: `true` for `acquire()`, a Releaser for `hold()`. */
+type Acquired = true | Releaser;
+
 /**
- * `hold()` of a primitive: acquire it, then hand out a Releaser. No async
- * function of its own: a task waiting in it keeps only the wait of
- * `acquire()` alive.
+ * The loop a wait that did not have to wait belongs to: the running loop,
+ * else the current one (an `acquire()` at the top of a module, before any
+ * loop runs, still gives a Future).
  */
-function holdOf(primitive: { acquire(): Promise<true>; release(): void }): Promise<Releaser> {
-  return primitive.acquire().then(() => new Releaser(() => primitive.release()));
+function anyLoop(): EventLoop {
+  return runningLoopOrNull() ?? getEventLoop();
+}
+
+/** What `acquire()` (`hold` false) or `hold()` gives once the primitive is held. */
+function acquired(primitive: { release(): void }, hold: boolean): Acquired {
+  return hold ? new Releaser(() => primitive.release()) : true;
 }
 
 /**
- * Queue a new waiter on `waiters` and wait for it, `owner` doing its
- * bookkeeping as the wait ends (`_waitOver`). Not an async function, so a
- * parked task keeps no frame of ours alive; but it rejects, as an async
- * function would, when the wait cannot start (the wrong loop).
+ * Wait for `wait` on the calling task's account and then run `body`
+ * holding the primitive (`with()`): not an async function while it waits,
+ * so a parked task keeps no frame of ours alive.
  */
-function queueAndWait(
-  owner: LoopBound & WaitOwner,
-  waiters: Deque<Future<true>>,
-): Promise<true> {
-  let waiter: Future<true>;
-  try {
-    waiter = owner._getLoop().createFuture<true>();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  waiters.push(waiter);
-  return waiter._wait(owner);
+function withHeld<R>(
+  primitive: { release(): void },
+  wait: Future<Acquired>,
+  body: () => R | PromiseLike<R>,
+): Promise<Awaited<R>> {
+  return wait._wait().then(() => runHolding(primitive, body));
 }
 
 /** The rest of `with(body)`, holding what was acquired: run `body`, then release. */
@@ -187,12 +194,14 @@ export type EventState = "set" | "unset";
  * ```
  */
 export class Lock extends LoopBound {
-  // Invariant: if the lock is unlocked and a waiter is queued, the first
-  // waiter is (or is about to be) woken: release() wakes it, and a woken
-  // waiter that is cancelled before taking the lock wakes the next one.
-  // A woken waiter stays queued until it runs, which keeps newcomers out.
+  // Invariant: if the lock is unlocked and a waiter is queued, a waiter is
+  // on its way (#woken, granted and its step not run yet): release() wakes
+  // the first one, and a woken waiter that is cancelled before its step
+  // wakes the next. While one is on its way newcomers queue, so no one
+  // barges past it.
   #state: LockState = "unlocked";
-  readonly #waiters = new Deque<Future<true>>();
+  readonly #waiters = new WaitQueue<LockWaiter>();
+  #woken: LockWaiter | null = null;
 
   /** Whether the lock is held. Python: `locked()`. */
   locked(): boolean {
@@ -200,16 +209,18 @@ export class Lock extends LoopBound {
   }
 
   /**
-   * Wait until the lock is free and take it; resolves with `true`.
-   * Python: `acquire()`.
+   * Wait until the lock is free and take it; the Future resolves with
+   * `true`. Python: `acquire()`.
    *
-   * @throws {CancelledError} if the calling task is cancelled while it waits
-   * (it then does not hold the lock).
-   * @throws {RuntimeError} if the lock is bound to a different event loop.
+   * Cancelling the Future (or the task awaiting it, or a `waitFor` around
+   * it timing out) withdraws the wait: the lock is then not taken, and a
+   * turn it was given goes to the next waiter.
+   *
+   * @throws {CancelledError} (on await) if the wait is cancelled.
+   * @throws {RuntimeError} (on await) if the lock is bound to a different event loop.
    */
-  acquire(): Promise<true> {
-    if (this.#tryAcquire()) return Promise.resolve(true);
-    return queueAndWait(this, this.#waiters);
+  acquire(): Future<true> {
+    return this.#acquire(false) as Future<true>;
   }
 
   /**
@@ -225,60 +236,101 @@ export class Lock extends LoopBound {
   }
 
   /**
-   * Acquire, and return a `Releaser` that releases when disposed of:
+   * Acquire, and resolve with a `Releaser` that releases when disposed of:
    * `using _ = await lock.hold();` is Python's `async with lock:`.
+   * Cancelling the Future withdraws the wait, as for `acquire()`.
    *
    * @throws as `acquire()`.
    */
-  hold(): Promise<Releaser> {
-    return holdOf(this);
+  hold(): Future<Releaser> {
+    return this.#acquire(true) as Future<Releaser>;
   }
 
   /**
    * Run `body` holding the lock, release it even if `body` throws, and
    * resolve with `body`'s result. Python: `async with lock: ...`.
    *
+   * The body runs in the calling task; to hand the whole block to `gather`
+   * or `waitFor`, pass a function (`() => lock.with(body)`), which runs as a
+   * task of its own.
+   *
    * @throws as `acquire()`, and whatever `body` throws.
    */
   with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    // Not `acquire().then(...)`: with the lock free, `body` starts at once.
+    // Not through acquire(): with the lock free, `body` starts at once.
     if (this.#tryAcquire()) return runHolding(this, body);
-    return queueAndWait(this, this.#waiters).then(() => runHolding(this, body));
+    return withHeld(this, this.#acquire(false), body);
   }
 
   /** `<Lock [locked, waiters:2]>`, like asyncio's repr. */
   override toString(): string {
-    return `<${this.constructor.name} [${withWaiters(this.#state, this.#waiters)}]>`;
+    const waiting = this.#waiters.length + (this.#woken === null ? 0 : 1);
+    return `<${this.constructor.name} [${withWaiters(this.#state, waiting)}]>`;
   }
 
-  // The fast path: free, and no waiter (that is not cancelled) goes first:
-  // a woken waiter that has not run yet still counts (pinned by "lets no
-  // newcomer barge past a woken waiter").
+  #acquire(hold: boolean): Future<Acquired> {
+    if (this.#tryAcquire()) return doneFuture(anyLoop(), acquired(this, hold));
+    let loop: EventLoop;
+    try {
+      loop = this._getLoop();
+    } catch (error) {
+      return failedFuture(anyLoop(), error);
+    }
+    const waiter = new LockWaiter(loop, this, hold);
+    this.#waiters.push(waiter);
+    return waiter;
+  }
+
+  // The fast path: free, and no waiter goes first, not even one woken but
+  // not run yet (pinned by "lets no newcomer barge past a woken waiter").
   #tryAcquire(): boolean {
-    if (this.#state === "unlocked" && allCancelled(this.#waiters)) {
+    if (this.#state === "unlocked" && this.#woken === null && this.#waiters.length === 0) {
       this.#state = "locked";
       return true;
     }
     return false;
   }
 
-  /**
-   * @internal The wait of `waiter` is over, just before its task resumes
-   * (see `Future._wait`): leave the queue, then take the lock, or
-   * (interrupted) restore the invariant: if nobody took the lock, the next
-   * waiter must run (pinned by "hands a lost wake-up to the next waiter").
-   */
-  _waitOver(waiter: Future<unknown>, interrupted: boolean): void {
-    this.#waiters.remove(waiter as Future<true>);
-    if (!interrupted) this.#state = "locked";
-    else if (this.#state === "unlocked") this.#wakeUpFirst();
+  #wakeUpFirst(): void {
+    // One already on its way will take the lock or pass it on.
+    if (this.#woken !== null) return;
+    const first = this.#waiters.shift();
+    if (first === undefined) return;
+    this.#woken = first;
+    first._grant();
   }
 
-  #wakeUpFirst(): void {
-    if (this.#waiters.length === 0) return;
-    const first = this.#waiters.at(0);
-    // A done waiter is already on its way; it will take the lock or pass it on.
-    if (!first.done()) first.setResult(true);
+  /** @internal The grant step of `waiter`: take the lock. */
+  _take(waiter: LockWaiter): void {
+    this.#woken = null;
+    this.#state = "locked";
+    waiter._setResultNow(acquired(this, waiter.hold));
+  }
+
+  /**
+   * @internal `waiter` was cancelled: leave the queue, and restore the
+   * invariant: if nobody holds the lock, the next waiter must run (pinned
+   * by "hands a lost wake-up to the next waiter").
+   */
+  _withdraw(waiter: LockWaiter): void {
+    this.#waiters.delete(waiter);
+    if (this.#woken === waiter) this.#woken = null;
+    if (this.#state === "unlocked") this.#wakeUpFirst();
+  }
+}
+
+/** A task waiting for a Lock. */
+class LockWaiter extends Waiter<Acquired> {
+  constructor(loop: EventLoop, readonly lock: Lock, readonly hold: boolean) {
+    super(loop);
+  }
+
+  _finish(): void {
+    this.lock._take(this);
+  }
+
+  _withdraw(): void {
+    this.lock._withdraw(this);
   }
 }
 
@@ -304,10 +356,13 @@ export class Lock extends LoopBound {
  * ```
  */
 export class Event extends LoopBound {
-  // Invariant: while the flag is set, no waiter is left un-woken: set()
-  // wakes all of them, and wait() does not queue when it is set.
+  // Invariant: while the flag is set, no waiter is queued: set() wakes all
+  // of them, and wait() does not queue when it is set. #woken counts those
+  // woken whose step has not run (they still count in the repr, as
+  // asyncio's do until their task runs).
   #state: EventState = "unset";
-  readonly #waiters = new Deque<Future<true>>();
+  readonly #waiters = new WaitQueue<EventWaiter>();
+  #woken = 0;
 
   /** Whether the flag is set. Python: `is_set()`. */
   isSet(): boolean {
@@ -318,10 +373,9 @@ export class Event extends LoopBound {
   set(): void {
     if (this.#state === "set") return;
     this.#state = "set";
-    const waiters = this.#waiters;
-    for (let i = 0; i < waiters.length; i++) {
-      const waiter = waiters.at(i);
-      if (!waiter.done()) waiter.setResult(true);
+    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
+      this.#woken++;
+      waiter._grant();
     }
   }
 
@@ -331,41 +385,57 @@ export class Event extends LoopBound {
   }
 
   /**
-   * Wait until the flag is set; resolves with `true`. Python: `wait()`.
+   * Wait until the flag is set; the Future resolves with `true`. Cancelling
+   * it withdraws the wait. Python: `wait()`.
    *
-   * A Future rather than an async function: a parked waiter then costs one
-   * Future, not a suspended frame around it (B8 parks 100,000 tasks here).
-   *
-   * @throws {CancelledError} if the calling task is cancelled while it waits.
-   * @throws {RuntimeError} if the event is bound to a different event loop.
+   * @throws {CancelledError} (on await) if the wait is cancelled.
+   * @throws {RuntimeError} (on await) if the event is bound to a different event loop.
    */
   wait(): Future<true> {
-    if (this.#state === "set") {
-      // No wait, so no loop binding (and no check), as in asyncio.
-      const done = new Future<true>(requireRunningLoop());
-      done.setResult(true);
-      return done;
-    }
-    let waiter: Future<true>;
+    // No wait, so no loop binding (and no check), as in asyncio.
+    if (this.#state === "set") return doneFuture(anyLoop(), true);
+    let loop: EventLoop;
     try {
-      waiter = this._getLoop().createFuture<true>();
+      loop = this._getLoop();
     } catch (error) {
-      return failedFuture(requireRunningLoop(), error);
+      return failedFuture(anyLoop(), error);
     }
+    const waiter = new EventWaiter(loop, this);
     this.#waiters.push(waiter);
-    // Registered first, so it runs just before the waiter's awaiter resumes:
-    // a woken waiter counts in the repr until then, as asyncio's does.
-    waiter.addDoneCallback(this.#leave);
     return waiter;
   }
 
-  readonly #leave = (waiter: Future<true>): void => {
-    this.#waiters.remove(waiter);
-  };
-
   /** `<Event [unset, waiters:1]>`, like asyncio's repr. */
   override toString(): string {
-    return `<${this.constructor.name} [${withWaiters(this.#state, this.#waiters)}]>`;
+    const waiting = this.#waiters.length + this.#woken;
+    return `<${this.constructor.name} [${withWaiters(this.#state, waiting)}]>`;
+  }
+
+  /** @internal The grant step of a woken waiter. */
+  _take(waiter: EventWaiter): void {
+    this.#woken--;
+    waiter._setResultNow(true);
+  }
+
+  /** @internal A waiter was cancelled. */
+  _withdraw(waiter: EventWaiter): void {
+    if (waiter._granted) this.#woken--;
+    else this.#waiters.delete(waiter);
+  }
+}
+
+/** A task waiting for an Event. */
+class EventWaiter extends Waiter<true> {
+  constructor(loop: EventLoop, readonly event: Event) {
+    super(loop);
+  }
+
+  _finish(): void {
+    this.event._take(this);
+  }
+
+  _withdraw(): void {
+    this.event._withdraw(this);
   }
 }
 
@@ -401,10 +471,13 @@ export class Event extends LoopBound {
  * ```
  */
 export class Condition extends LoopBound {
-  // Invariant: a waiter is queued only while its task is inside wait(), with
-  // the lock released; every path out of wait() takes the lock back first.
+  // Invariant: a waiter is queued only while its coroutine is inside
+  // wait(), with the lock released; every path out of wait() takes the lock
+  // back first. #notified counts the waiters notified whose step has not
+  // run (they still count in the repr).
   readonly #lock: Lock;
-  readonly #waiters = new Deque<Future<boolean>>();
+  readonly #waiters = new WaitQueue<NotifyWaiter>();
+  #notified = 0;
 
   /**
    * @param lock The lock to use (several conditions may share one).
@@ -425,7 +498,7 @@ export class Condition extends LoopBound {
    *
    * @throws as `Lock.acquire()`.
    */
-  acquire(): Promise<true> {
+  acquire(): Future<true> {
     return this.#lock.acquire();
   }
 
@@ -439,13 +512,13 @@ export class Condition extends LoopBound {
   }
 
   /**
-   * Acquire the lock, and return a `Releaser` that releases it when
+   * Acquire the lock, and resolve with a `Releaser` that releases it when
    * disposed of: `using _ = await cond.hold();` is `async with cond:`.
    *
    * @throws as `Lock.acquire()`.
    */
-  hold(): Promise<Releaser> {
-    return holdOf(this);
+  hold(): Future<Releaser> {
+    return this.#lock.hold();
   }
 
   /**
@@ -454,44 +527,68 @@ export class Condition extends LoopBound {
    *
    * @throws as `Lock.acquire()`, and whatever `body` throws.
    */
-  async with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    await this.acquire();
-    try {
-      return await body();
-    } finally {
-      this.release();
-    }
+  with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+    return this.#lock.with(body);
   }
 
   /**
-   * Release the lock, wait until notified, take the lock back; resolves
-   * with `true`. Python: `wait()`.
+   * Release the lock, wait until notified, take the lock back; the Future
+   * resolves with `true`. Python: `wait()`.
    *
-   * The lock is taken back even if the task is cancelled while waiting;
-   * the `CancelledError` is thrown after that.
+   * The lock is taken back even if the wait is cancelled; the
+   * `CancelledError` is thrown after that. A waiter that fails after it was
+   * notified passes the notification on.
    *
-   * @throws {RuntimeError} `cannot wait on un-acquired lock`, or if the
-   * condition is bound to a different event loop.
-   * @throws {CancelledError} if the calling task is cancelled.
+   * @throws {RuntimeError} (on await) `cannot wait on un-acquired lock`, or
+   * if the condition is bound to a different event loop.
+   * @throws {CancelledError} (on await) if the wait is cancelled.
    */
-  async wait(): Promise<true> {
-    if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
-    const waiter = this._getLoop().createFuture<boolean>();
+  wait(): Future<true> {
+    let loop: EventLoop;
+    try {
+      if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
+      loop = this._getLoop();
+    } catch (error) {
+      return failedFuture(anyLoop(), error);
+    }
+    return new Coroutine<true>(loop, (co) => this.#waitIn(co));
+  }
+
+  async #waitIn(co: Coroutine<true>): Promise<true> {
+    const waiter = new NotifyWaiter(co.getLoop(), this);
     this.release();
     try {
       try {
         this.#waiters.push(waiter);
         try {
-          await waiter._wait();
+          await co.wait(waiter);
           return true;
         } finally {
-          this.#waiters.remove(waiter);
+          this.#waiters.delete(waiter);
         }
       } finally {
-        await this.#reacquire();
+        // The lock must be held again whatever happens: a cancel arriving
+        // while we wait for it withdraws that wait, which starts again at
+        // the back; the last cancel is thrown once the lock is ours.
+        let cancelled: unknown = null;
+        for (;;) {
+          const reacquired = this.#lock.acquire();
+          if (reacquired.done()) {
+            reacquired.result();
+            break;
+          }
+          try {
+            await co.wait(reacquired);
+            break;
+          } catch (error) {
+            if (!(error instanceof CancelledError)) throw error;
+            cancelled = error;
+          }
+        }
+        if (cancelled !== null) throw cancelled;
       }
     } catch (error) {
-      // This task may have been notified before it failed: pass the
+      // This waiter may have been notified before it failed: pass the
       // notification on (a spurious wake-up at worst, which callers allow).
       // Pinned by "passes on a notification its cancelled waiter got".
       this.#notify(1);
@@ -500,19 +597,34 @@ export class Condition extends LoopBound {
   }
 
   /**
-   * Wait until `predicate()` is truthy, and resolve with its value. The
-   * predicate is checked first, with the lock held, and after each wake-up.
-   * Python: `wait_for(predicate)`.
+   * Wait until `predicate()` is truthy; the Future resolves with its value.
+   * The predicate is checked first, with the lock held, and after each
+   * wake-up. Python: `wait_for(predicate)`.
    *
-   * @throws as `wait()` (not if the predicate is already true).
+   * @throws as `wait()` (not if the predicate is already true), and
+   * whatever `predicate` throws.
    */
-  async waitFor<R>(predicate: () => R): Promise<R> {
-    let result = predicate();
-    while (!result) {
-      await this.wait();
+  waitFor<R>(predicate: () => R): Future<R> {
+    let result: R;
+    try {
       result = predicate();
+    } catch (error) {
+      return failedFuture(anyLoop(), error);
     }
-    return result;
+    if (result) return doneFuture(anyLoop(), result);
+    let loop: EventLoop;
+    try {
+      loop = this._getLoop();
+    } catch (error) {
+      return failedFuture(anyLoop(), error);
+    }
+    return new Coroutine<R>(loop, async (co) => {
+      while (!result) {
+        await co.wait(this.wait());
+        result = predicate();
+      }
+      return result;
+    });
   }
 
   /**
@@ -521,8 +633,15 @@ export class Condition extends LoopBound {
    * Python: `notify(n=1)`.
    *
    * @throws {RuntimeError} `cannot notify on un-acquired lock`.
+   * @throws {TypeError} if `n` is not a number; {RangeError} if it is NaN.
    */
   notify(n = 1): void {
+    if (typeof n !== "number") {
+      throw new TypeError(`Cannot notify: expected a number of waiters, received ${reprValue(n)}`);
+    }
+    if (Number.isNaN(n)) {
+      throw new RangeError("Cannot notify: expected a number of waiters, received NaN");
+    }
     if (!this.locked()) throw new RuntimeError("cannot notify on un-acquired lock");
     this.#notify(n);
   }
@@ -539,34 +658,44 @@ export class Condition extends LoopBound {
   /** `<Condition [locked, waiters:1]>`, like asyncio's repr. */
   override toString(): string {
     const state: LockState = this.locked() ? "locked" : "unlocked";
-    return `<${this.constructor.name} [${withWaiters(state, this.#waiters)}]>`;
+    const waiting = this.#waiters.length + this.#notified;
+    return `<${this.constructor.name} [${withWaiters(state, waiting)}]>`;
   }
 
   #notify(n: number): void {
-    const waiters = this.#waiters;
-    let woken = 0;
-    for (let i = 0; i < waiters.length && woken < n; i++) {
-      const waiter = waiters.at(i);
-      if (waiter.done()) continue;
-      woken++;
-      waiter.setResult(false);
+    for (let woken = 0; woken < n; woken++) {
+      const waiter = this.#waiters.shift();
+      if (waiter === undefined) return;
+      this.#notified++;
+      waiter._grant();
     }
   }
 
-  // The lock must be held again whatever happens: cancels arriving while we
-  // wait for it are held back and the last one re-thrown once it is ours.
-  async #reacquire(): Promise<void> {
-    let cancelled: unknown = null;
-    for (;;) {
-      try {
-        await this.acquire();
-        break;
-      } catch (error) {
-        if (!(error instanceof CancelledError)) throw error;
-        cancelled = error;
-      }
-    }
-    if (cancelled !== null) throw cancelled;
+  /** @internal The grant step of a notified waiter. */
+  _take(waiter: NotifyWaiter): void {
+    this.#notified--;
+    waiter._setResultNow(false);
+  }
+
+  /** @internal A waiter was cancelled (its coroutine takes the lock back). */
+  _withdraw(waiter: NotifyWaiter): void {
+    if (waiter._granted) this.#notified--;
+    else this.#waiters.delete(waiter);
+  }
+}
+
+/** The wait of `Condition.wait()` for a notification. */
+class NotifyWaiter extends Waiter<boolean> {
+  constructor(loop: EventLoop, readonly condition: Condition) {
+    super(loop);
+  }
+
+  _finish(): void {
+    this.condition._take(this);
+  }
+
+  _withdraw(): void {
+    this.condition._withdraw(this);
   }
 }
 
@@ -599,14 +728,13 @@ export class Condition extends LoopBound {
 export class Semaphore extends LoopBound {
   // Invariants: _value >= 0 is the number of free slots not yet promised to
   // anyone; a slot handed to a waiter is counted off _value when the waiter
-  // is woken (not when it runs). A woken waiter stays queued until it runs.
+  // is woken (granted), not when its step runs. #woken counts the waiters
+  // woken whose step has not run: like the queued ones, they go before
+  // newcomers.
   /** @internal The free slots (Python's `_value`). */
   _value: number;
-  readonly #waiters = new Deque<Future<true>>();
-  // The waiters before this position are all done (woken or cancelled), so
-  // #wakeUpNext need not look at them again: with n slots, up to n woken
-  // waiters sit at the front until they run.
-  #doneBefore = 0;
+  readonly #waiters = new WaitQueue<SemaphoreWaiter>();
+  #woken = 0;
 
   /**
    * @param value The initial number of free slots.
@@ -633,23 +761,22 @@ export class Semaphore extends LoopBound {
   locked(): boolean {
     // Queued waiters go first, even with slots free (pinned by "a successful
     // acquire wakes the waiters queued behind it").
-    return this._value === 0 || anyNotCancelled(this.#waiters);
+    return this._value === 0 || this.#waiters.length > 0 || this.#woken > 0;
   }
 
   /**
-   * Take a slot, waiting for one if needed; resolves with `true`.
-   * Python: `acquire()`.
+   * Take a slot, waiting for one if needed; the Future resolves with
+   * `true`. Python: `acquire()`.
    *
-   * @throws {CancelledError} if the calling task is cancelled while it waits
-   * (it then holds no slot).
-   * @throws {RuntimeError} if the semaphore is bound to a different event loop.
+   * Cancelling the Future (or the task awaiting it, or a `waitFor` around
+   * it timing out) withdraws the wait: no slot is then taken, and one handed
+   * to it goes to the next waiter.
+   *
+   * @throws {CancelledError} (on await) if the wait is cancelled.
+   * @throws {RuntimeError} (on await) if the semaphore is bound to a different event loop.
    */
-  acquire(): Promise<true> {
-    if (!this.locked()) {
-      this._value--;
-      return Promise.resolve(true);
-    }
-    return queueAndWait(this, this.#waiters);
+  acquire(): Future<true> {
+    return this.#acquire(false) as Future<true>;
   }
 
   /**
@@ -662,63 +789,107 @@ export class Semaphore extends LoopBound {
   }
 
   /**
-   * Acquire a slot, and return a `Releaser` that releases it when disposed
-   * of: `using _ = await sem.hold();` is `async with sem:`.
+   * Acquire a slot, and resolve with a `Releaser` that releases it when
+   * disposed of: `using _ = await sem.hold();` is `async with sem:`.
+   * Cancelling the Future withdraws the wait, as for `acquire()`.
    *
    * @throws as `acquire()`.
    */
-  hold(): Promise<Releaser> {
-    return holdOf(this);
+  hold(): Future<Releaser> {
+    return this.#acquire(true) as Future<Releaser>;
   }
 
   /**
    * Run `body` holding a slot, release it even if `body` throws, and
    * resolve with `body`'s result. Python: `async with sem: ...`.
    *
+   * The body runs in the calling task; to hand the whole block to `gather`
+   * or `waitFor`, pass a function (`() => sem.with(body)`).
+   *
    * @throws as `acquire()`, and whatever `body` throws.
    */
   with<R>(body: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-    // Not `acquire().then(...)`: with a slot free, `body` starts at once.
+    // Not through acquire(): with a slot free, `body` starts at once.
     if (!this.locked()) {
       this._value--;
       return runHolding(this, body);
     }
-    return queueAndWait(this, this.#waiters).then(() => runHolding(this, body));
+    return withHeld(this, this.#acquire(false), body);
   }
 
   /** `<Semaphore [unlocked, value:1]>` or `<Semaphore [locked, waiters:2]>`. */
   override toString(): string {
     const state = this.locked() ? "locked" : `unlocked, value:${this._value}`;
-    return `<${this.constructor.name} [${withWaiters(state, this.#waiters)}]>`;
+    return `<${this.constructor.name} [${withWaiters(state, this.#waiters.length + this.#woken)}]>`;
   }
 
-  /**
-   * @internal The wait of `waiter` is over, just before its task resumes
-   * (see `Future._wait`): leave the queue; if interrupted after being handed
-   * a slot, give it back (pinned by "a woken-then-cancelled waiter hands its
-   * slot on"). Then wake the waiters that queued behind us while slots were
-   * free (FIFO made them wait), as many as there are slots.
-   */
-  _waitOver(waiter: Future<unknown>, interrupted: boolean): void {
-    const position = this.#waiters.remove(waiter as Future<true>);
-    if (position >= 0 && position < this.#doneBefore) this.#doneBefore--;
-    if (interrupted && waiter.done() && !waiter.cancelled()) this._value++;
-    while (this._value > 0 && this.#wakeUpNext());
+  #acquire(hold: boolean): Future<Acquired> {
+    if (!this.locked()) {
+      this._value--;
+      return doneFuture(anyLoop(), acquired(this, hold));
+    }
+    let loop: EventLoop;
+    try {
+      loop = this._getLoop();
+    } catch (error) {
+      return failedFuture(anyLoop(), error);
+    }
+    const waiter = new SemaphoreWaiter(loop, this, hold);
+    this.#waiters.push(waiter);
+    return waiter;
   }
 
   /** Hand a slot to the first waiter not already woken; false if none. */
   #wakeUpNext(): boolean {
-    const waiters = this.#waiters;
-    for (let i = this.#doneBefore; i < waiters.length; i++) {
-      const waiter = waiters.at(i);
-      if (waiter.done()) continue;
-      this._value--;
-      waiter.setResult(true);
-      this.#doneBefore = i + 1;
-      return true;
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) return false;
+    this._value--;
+    this.#woken++;
+    waiter._grant();
+    return true;
+  }
+
+  // New waiters may have queued while slots were free (FIFO made them
+  // wait): wake as many as there are slots.
+  #wakeUpAllowed(): void {
+    while (this._value > 0 && this.#wakeUpNext());
+  }
+
+  /** @internal The grant step of `waiter`: its slot was counted off when it was woken. */
+  _take(waiter: SemaphoreWaiter): void {
+    this.#woken--;
+    this.#wakeUpAllowed();
+    waiter._setResultNow(acquired(this, waiter.hold));
+  }
+
+  /**
+   * @internal `waiter` was cancelled: leave the queue, or give back the
+   * slot it was handed (pinned by "a woken-then-cancelled waiter hands its
+   * slot on"); then wake as many waiters as there are slots.
+   */
+  _withdraw(waiter: SemaphoreWaiter): void {
+    if (waiter._granted) {
+      this.#woken--;
+      this._value++;
+    } else {
+      this.#waiters.delete(waiter);
     }
-    this.#doneBefore = waiters.length;
-    return false;
+    this.#wakeUpAllowed();
+  }
+}
+
+/** A task waiting for a Semaphore's slot. */
+class SemaphoreWaiter extends Waiter<Acquired> {
+  constructor(loop: EventLoop, readonly semaphore: Semaphore, readonly hold: boolean) {
+    super(loop);
+  }
+
+  _finish(): void {
+    this.semaphore._take(this);
+  }
+
+  _withdraw(): void {
+    this.semaphore._withdraw(this);
   }
 }
 
@@ -769,15 +940,6 @@ export class BoundedSemaphore extends Semaphore {
   }
 }
 
-function allCancelled(waiters: Deque<Future<unknown>>): boolean {
-  for (let i = 0; i < waiters.length; i++) if (!waiters.at(i).cancelled()) return false;
-  return true;
-}
-
-function anyNotCancelled(waiters: Deque<Future<unknown>>): boolean {
-  return !allCancelled(waiters);
-}
-
-function withWaiters(state: string, waiters: Deque<unknown>): string {
-  return waiters.length > 0 ? `${state}, waiters:${waiters.length}` : state;
+function withWaiters(state: string, waiting: number): string {
+  return waiting > 0 ? `${state}, waiters:${waiting}` : state;
 }

@@ -28,7 +28,7 @@
 import { setImmediate } from "node:timers";
 import { RuntimeError } from "./errors.ts";
 import { type Clock, MonotonicClock } from "./clock.ts";
-import { Future } from "./futures.ts";
+import { Future, type Stepper } from "./futures.ts";
 import { describeCallback, Handle, TimerHandle } from "./handles.ts";
 import { reprValue } from "./_repr.ts";
 import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
@@ -140,11 +140,11 @@ export class EventLoop {
   _firstTask: Task<unknown> | null = null;
   /** @internal The last task of that list. */
   _lastTask: Task<unknown> | null = null;
-  /** @internal The task whose step is running; see the design note. */
-  _stepping: Task<unknown> | null = null;
+  /** @internal The task (or library coroutine) whose step is running; see the design note. */
+  _stepping: Stepper | null = null;
   #batch: unknown[] | null = null;
   // The task whose step _endStepSoon ends in a microtask.
-  #stepToEnd: Task<unknown> | null = null;
+  #stepToEnd: Stepper | null = null;
   #batchIndex = 0;
   #inBatch = false;
   #finishRun: (error: unknown) => void = noFinish;
@@ -687,7 +687,7 @@ export class EventLoop {
   };
 
   /** @internal `task` suspended or finished: if the pump waits for it, go on. */
-  _endStep(task: Task<unknown>): void {
+  _endStep(task: Stepper): void {
     if (this._stepping !== task) return;
     this._stepping = null;
     // A task that suspends synchronously inside its first step (a `then()`
@@ -701,7 +701,7 @@ export class EventLoop {
    * the rest of the batch waits for that code to finish, in a microtask,
    * as a coroutine's caller would not run before its next await.
    */
-  _endStepSoon(task: Task<unknown>): void {
+  _endStepSoon(task: Stepper): void {
     if (this._stepping !== task) return;
     if (this.#inBatch) {
       // Its first step, called by the batch itself, which goes on after it.

@@ -2,13 +2,15 @@
  * `Queue`, `PriorityQueue` and `LifoQueue`: queues between tasks, optionally
  * bounded. Python: `asyncio.queues` (with 3.13's `shutdown`).
  *
- * Design note. As for the locks (see `locks.ts`), every wait is an `await` on
- * a Future of the loop inside the waiting task's own call, so cancelling
- * reaches it at once and the orderings are asyncio's. Waiting getters and
- * putters are served first come, first served; `putNowait` wakes one getter
- * and `getNowait` one putter. A getter that was woken but cancelled before it
- * ran takes nothing and wakes the next getter, so no item is stranded (the
- * same for putters and free slots).
+ * Design note. As for the locks (see `locks.ts`), every wait is a Future
+ * the queue hands out (a `Waiter`, `_waits.ts`): cancelling it, by a task
+ * cancel, a `waitFor` timeout or a cancelled `gather`, withdraws it from
+ * the queue, so no item is swallowed and no item is put after its `put()`
+ * gave up. Waiting getters and putters are served first come, first served;
+ * `putNowait` wakes one getter and `getNowait` one putter, and the woken
+ * waiter takes the item (or puts its own) in its grant step, where asyncio's
+ * coroutine would run. One cancelled in between takes nothing and wakes the
+ * next one, so no item is stranded (the same for putters and free slots).
  *
  * Async iteration. `for await (const item of queue)` gets items until the
  * queue is shut down and drained (it ends at `QueueShutDown`; other errors,
@@ -18,8 +20,8 @@
  * returned before that would be wrong. Call `taskDone()` in the body, as
  * after `get()`.
  *
- * Thenable items. `get()` returns a promise, and a promise cannot resolve to
- * a thenable: it adopts it. So `await queue.get()` on a queue of promises
+ * Thenable items. `await` of `get()`'s Future adopts a thenable value, as
+ * a promise does. So `await queue.get()` on a queue of promises
  * (or Futures) gives their values, not the items, and so does `for await`.
  * `getNowait()` returns the item itself; or wrap such items (`{ promise }`).
  *
@@ -30,12 +32,15 @@
  */
 
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.ts";
-import type { Future } from "./futures.ts";
-import { Event } from "./locks.ts";
+import { failedFuture, type Future } from "./futures.ts";
+import { getEventLoop } from "./events.ts";
+import type { EventLoop } from "./loop.ts";
 import { Deque } from "./_deque.ts";
 import { BinaryHeap, pythonLess } from "./_heap.ts";
 import { LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
+import { runningLoopOrNull } from "./_running_loop.ts";
+import { doneFuture, Waiter, WaitQueue } from "./_waits.ts";
 
 /** The states of a queue: `shutdown` once `shutdown()` was called (for good). */
 export type QueueState = "open" | "shutdown";
@@ -84,13 +89,13 @@ export interface PriorityQueueOptions<T> {
 export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
   // Invariants: a getter is queued only while the queue is empty and a
   // putter only while it is full, except for waiters already woken (and
-  // removed) that have not run yet. #unfinished counts the items put and
-  // not yet matched by taskDone(); #finished is set exactly when it is 0.
+  // removed) whose grant step has not run. #unfinished counts the items put
+  // and not yet matched by taskDone(); #joiners wait for it to reach 0.
   readonly #maxsize: number;
-  readonly #getters = new Deque<Future<void>>();
-  readonly #putters = new Deque<Future<void>>();
+  readonly #getters = new WaitQueue<GetWaiter<T>>();
+  readonly #putters = new WaitQueue<PutWaiter<T>>();
+  readonly #joiners = new WaitQueue<JoinWaiter>();
   #unfinished = 0;
-  readonly #finished = new Event();
   #state: QueueState = "open";
   /** @internal Where the items live; the subclasses set their own. */
   _items: { readonly length: number; push(item: T): void; take(): T; toArray(): T[] } =
@@ -109,7 +114,6 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
     }
     if (Number.isNaN(maxsize)) throw new RangeError("Invalid maxsize: NaN (not a number)");
     this.#maxsize = maxsize;
-    this.#finished.set();
   }
 
   /** The most items the queue holds (0 or less: no limit). Python: `maxsize`. */
@@ -138,30 +142,33 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
   }
 
   /**
-   * Put `item` in the queue, waiting while it is full. Python: `put(item)`.
+   * Put `item` in the queue, waiting while it is full; the Future resolves
+   * once it is in. Cancelling the Future withdraws the wait, and the item is
+   * then not put. Python: `put(item)`.
    *
-   * @throws {QueueShutDown} if the queue is (or gets) shut down.
-   * @throws {CancelledError} if the calling task is cancelled while it
-   * waits (the item is then not put).
-   * @throws {RuntimeError} if the queue is bound to a different event loop.
+   * @throws {QueueShutDown} (on await) if the queue is (or gets) shut down.
+   * @throws {CancelledError} (on await) if the wait is cancelled.
+   * @throws {RuntimeError} (on await) if the queue is bound to a different event loop.
    */
-  async put(item: T): Promise<void> {
-    while (this.full()) {
-      if (this.#state === "shutdown") throw new QueueShutDown();
-      const putter = this._getLoop().createFuture<void>();
-      this.#putters.push(putter);
+  put(item: T): Future<void> {
+    if (!this.full()) {
       try {
-        await putter._wait();
+        this.putNowait(item);
       } catch (error) {
-        putter.cancel();
-        this.#putters.remove(putter);
-        // Woken for a free slot but cannot take it: the next putter may
-        // (pinned by "a putter woken then cancelled hands the slot on").
-        if (!this.full() && !putter.cancelled()) wakeUpNext(this.#putters);
-        throw error;
+        return failedFuture(anyLoop(), error);
       }
+      return doneFuture(anyLoop(), undefined);
     }
-    this.putNowait(item);
+    if (this.#state === "shutdown") return failedFuture(anyLoop(), new QueueShutDown());
+    let loop: EventLoop;
+    try {
+      loop = this._getLoop();
+    } catch (error) {
+      return failedFuture(anyLoop(), error);
+    }
+    const putter = new PutWaiter(loop, this, item);
+    this.#putters.push(putter);
+    return putter;
   }
 
   /**
@@ -175,36 +182,32 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
     if (this.full()) throw new QueueFull();
     this._items.push(item);
     this.#unfinished++;
-    this.#finished.clear();
     wakeUpNext(this.#getters);
   }
 
   /**
-   * Take an item from the queue, waiting while it is empty. Python: `get()`.
+   * Take an item from the queue, waiting while it is empty; the Future
+   * resolves with it. Cancelling the Future withdraws the wait: it then
+   * takes no item (one it was woken for goes to the next getter).
+   * Python: `get()`.
    *
-   * @throws {QueueShutDown} if the queue is shut down and empty, or was shut
-   * down with `immediate`.
-   * @throws {CancelledError} if the calling task is cancelled while it
-   * waits (it then takes no item: the item goes to the next getter).
-   * @throws {RuntimeError} if the queue is bound to a different event loop.
+   * @throws {QueueShutDown} (on await) if the queue is shut down and empty,
+   * or was shut down with `immediate`.
+   * @throws {CancelledError} (on await) if the wait is cancelled.
+   * @throws {RuntimeError} (on await) if the queue is bound to a different event loop.
    */
-  async get(): Promise<T> {
-    while (this._items.length === 0) {
-      if (this.#state === "shutdown") throw new QueueShutDown();
-      const getter = this._getLoop().createFuture<void>();
-      this.#getters.push(getter);
-      try {
-        await getter._wait();
-      } catch (error) {
-        getter.cancel();
-        this.#getters.remove(getter);
-        // Woken for an item but cannot take it: the next getter gets it
-        // (pinned by "a getter woken then cancelled does not swallow the item").
-        if (this._items.length > 0 && !getter.cancelled()) wakeUpNext(this.#getters);
-        throw error;
-      }
+  get(): Future<T> {
+    if (this._items.length > 0) return doneFuture(anyLoop(), this.getNowait());
+    if (this.#state === "shutdown") return failedFuture(anyLoop(), new QueueShutDown());
+    let loop: EventLoop;
+    try {
+      loop = this._getLoop();
+    } catch (error) {
+      return failedFuture(anyLoop(), error);
     }
-    return this.getNowait();
+    const getter = new GetWaiter(loop, this);
+    this.#getters.push(getter);
+    return getter;
   }
 
   /**
@@ -233,17 +236,27 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
   taskDone(): void {
     if (this.#unfinished <= 0) throw new RangeError("taskDone() called too many times");
     this.#unfinished--;
-    if (this.#unfinished === 0) this.#finished.set();
+    if (this.#unfinished === 0) wakeAll(this.#joiners);
   }
 
   /**
    * Wait until every item put has been processed (`taskDone()` called for
-   * it). Returns at once if there is none. Python: `join()`.
+   * it); resolves at once if there is none. Cancelling the Future
+   * withdraws the wait. Python: `join()`.
    *
-   * @throws {CancelledError} if the calling task is cancelled while it waits.
+   * @throws {CancelledError} (on await) if the wait is cancelled.
    */
-  async join(): Promise<void> {
-    if (this.#unfinished > 0) await this.#finished.wait();
+  join(): Future<void> {
+    if (this.#unfinished === 0) return doneFuture(anyLoop(), undefined);
+    let loop: EventLoop;
+    try {
+      loop = this._getLoop();
+    } catch (error) {
+      return failedFuture(anyLoop(), error);
+    }
+    const joiner = new JoinWaiter(loop, this.#joiners);
+    this.#joiners.push(joiner);
+    return joiner;
   }
 
   /**
@@ -263,7 +276,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
         this._items.take();
         if (this.#unfinished > 0) this.#unfinished--;
       }
-      if (this.#unfinished === 0) this.#finished.set();
+      if (this.#unfinished === 0) wakeAll(this.#joiners);
     }
     // Every waiter re-checks the state when it runs, and fails there.
     wakeAll(this.#getters);
@@ -287,6 +300,41 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
     if (this.#unfinished > 0) text += ` tasks=${this.#unfinished}`;
     if (this.#state === "shutdown") text += " shutdown";
     return `${text}>`;
+  }
+
+  /** @internal The grant step of a woken getter: take an item, or wait again. */
+  _takeFor(getter: GetWaiter<T>): void {
+    if (this._items.length > 0) getter._setResultNow(this.getNowait());
+    else if (this.#state === "shutdown") getter._setExceptionNow(new QueueShutDown());
+    else this.#getters.push(getter); // Someone took it first: queue again, at the back.
+  }
+
+  /**
+   * @internal A getter was cancelled: leave the queue; one woken for an
+   * item that it cannot take now wakes the next getter (pinned by "a getter
+   * woken then cancelled does not swallow the item").
+   */
+  _withdrawGetter(getter: GetWaiter<T>): void {
+    if (!this.#getters.delete(getter) && this._items.length > 0) wakeUpNext(this.#getters);
+  }
+
+  /** @internal The grant step of a woken putter: put its item, or wait again. */
+  _putFor(putter: PutWaiter<T>): void {
+    if (this.#state === "shutdown") putter._setExceptionNow(new QueueShutDown());
+    else if (this.full()) this.#putters.push(putter);
+    else {
+      this.putNowait(putter.item);
+      putter._setResultNow(undefined);
+    }
+  }
+
+  /**
+   * @internal A putter was cancelled: leave the queue; one woken for a free
+   * slot wakes the next putter (pinned by "a putter woken then cancelled
+   * hands the slot on").
+   */
+  _withdrawPutter(putter: PutWaiter<T>): void {
+    if (!this.#putters.delete(putter) && !this.full()) wakeUpNext(this.#putters);
   }
 
   async #next(): Promise<IteratorResult<T, undefined>> {
@@ -404,22 +452,65 @@ class LifoStore<T> {
   }
 }
 
-// Wake the first waiter that is still waiting; drop the ones already done
-// (cancelled). Each waiter removed here is woken at most once.
-function wakeUpNext(waiters: Deque<Future<void>>): void {
-  while (waiters.length > 0) {
-    const waiter = waiters.shift()!;
-    if (!waiter.done()) {
-      waiter.setResult(undefined);
-      return;
-    }
+/** A task waiting for an item. */
+class GetWaiter<T> extends Waiter<T> {
+  constructor(loop: EventLoop, readonly queue: Queue<T>) {
+    super(loop);
+  }
+
+  _finish(): void {
+    this.queue._takeFor(this);
+  }
+
+  _withdraw(): void {
+    this.queue._withdrawGetter(this);
   }
 }
 
-function wakeAll(waiters: Deque<Future<void>>): void {
-  while (waiters.length > 0) {
-    const waiter = waiters.shift()!;
-    if (!waiter.done()) waiter.setResult(undefined);
+/** A task waiting to put `item`. */
+class PutWaiter<T> extends Waiter<void> {
+  constructor(loop: EventLoop, readonly queue: Queue<T>, readonly item: T) {
+    super(loop);
+  }
+
+  _finish(): void {
+    this.queue._putFor(this);
+  }
+
+  _withdraw(): void {
+    this.queue._withdrawPutter(this);
+  }
+}
+
+/** A task waiting in `join()`. */
+class JoinWaiter extends Waiter<void> {
+  constructor(loop: EventLoop, readonly joiners: WaitQueue<JoinWaiter>) {
+    super(loop);
+  }
+
+  _finish(): void {
+    this._setResultNow(undefined);
+  }
+
+  _withdraw(): void {
+    this.joiners.delete(this);
+  }
+}
+
+/** The loop of a wait that did not have to wait (see `locks.ts`). */
+function anyLoop(): EventLoop {
+  return runningLoopOrNull() ?? getEventLoop();
+}
+
+// Wake the first waiter still queued: it leaves the queue now, and takes
+// what it was woken for in its grant step.
+function wakeUpNext(waiters: WaitQueue<Waiter<unknown>>): void {
+  waiters.shift()?._grant();
+}
+
+function wakeAll(waiters: WaitQueue<Waiter<unknown>>): void {
+  for (let waiter = waiters.shift(); waiter !== undefined; waiter = waiters.shift()) {
+    waiter._grant();
   }
 }
 

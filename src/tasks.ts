@@ -14,7 +14,8 @@
  */
 
 import { CancelledError, loopCancelledError, RuntimeError } from "./errors.ts";
-import { Future, isThenable } from "./futures.ts";
+import { Future, isThenable, type Stepper } from "./futures.ts";
+import { Coroutine } from "./_waits.ts";
 import { runInTask, taskInContext } from "./_current_task.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
@@ -81,7 +82,7 @@ let taskCounter = 0;
  * });
  * ```
  */
-export class Task<T = unknown> extends Future<T> {
+export class Task<T = unknown> extends Future<T> implements Stepper {
   // Invariants: _waiter is the pending library Future the body is suspended
   // on; only _suspendOn (from Future.then) sets it and only _wakeUp clears
   // it. _mustCancel records a cancel that found no waiter to cancel; it is
@@ -329,6 +330,9 @@ export class Task<T = unknown> extends Future<T> {
   _suspendOn(future: Future<unknown>, byCall = false): void {
     this._waiter = future;
     if (this._mustCancel && future.cancel(this._cancelMessage)) this._mustCancel = false;
+    // A library coroutine this step started, still running in microtasks,
+    // ends inside this step: the task is not suspended until then.
+    if (future instanceof Coroutine && future._waiter === null) return;
     const loop = this.getLoop();
     if (byCall) loop._endStepSoon(this as Task<unknown>);
     else loop._endStep(this as Task<unknown>);

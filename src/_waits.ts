@@ -1,0 +1,270 @@
+/**
+ * The one way the library waits: what a lock's `acquire()`, a queue's
+ * `get()`, a condition's `wait()` and every other wait hand out.
+ *
+ * Design note. Every wait is a Future, so that whoever holds it can cancel
+ * the wait itself: `waitFor(queue.get(), 5)`, `gather(lock.acquire(), ...)`
+ * and `shield` cancel the Future they were given, and with a plain promise
+ * they would cancel only a wrapper while the primitive's waiter stayed
+ * queued, to swallow the next item or take the lock for nobody. Two shapes:
+ *
+ * - `Waiter`: one place in one primitive's queue (Lock, Semaphore, Event,
+ *   Queue). It is pending while queued, and stays pending once the
+ *   primitive grants it (`_grant()`): its *grant step* runs at the loop's
+ *   next iteration, takes what was granted (the lock, a slot, an item) and
+ *   finishes the Future, delivering the outcome to the code awaiting it in
+ *   that same step. That step is where asyncio's coroutine would run after
+ *   its future was set, so a cancel that comes first still withdraws the
+ *   wait and passes the grant on (`_withdraw`), and orderings are asyncio's
+ *   step for step.
+ * - `Coroutine`: a wait of several steps (Condition.wait: wait, then take
+ *   the lock back; Barrier.wait), written as an async function like
+ *   CPython's. It runs in its caller's context, waits on its own account
+ *   (`co.wait(inner)`), is stepped by the loop like a task, and a cancel
+ *   reaches the inner wait it is parked on.
+ *
+ * Rejected: awaiting native promises made inside async functions (the shape
+ * before: cheap, but nothing outside could cancel the wait), and a Task per
+ * multi-step wait (an iteration later at each end, and a task in
+ * `allTasks()` that asyncio does not have).
+ *
+ * @module
+ */
+
+import { CancelledError, loopCancelledError } from "./errors.ts";
+import { Future, type Stepper } from "./futures.ts";
+import type { EventLoop } from "./loop.ts";
+
+/**
+ * @internal A wait in one primitive's queue. Subclasses say what the grant
+ * step takes (`_finish`) and how a cancelled wait leaves (`_withdraw`).
+ */
+export abstract class Waiter<T> extends Future<T> {
+  // Invariants: pending until its grant step finished it or it was
+  // cancelled. _queued is set exactly while a WaitQueue holds it; _granted
+  // from _grant() until its grant step runs (or it is cancelled).
+  /** @internal Set while a WaitQueue holds it; only the queue writes it. */
+  _queued = false;
+  /** @internal Its grant step is scheduled and has not run. */
+  _granted = false;
+
+  /** @internal Let it go: its grant step runs at the loop's next iteration. */
+  _grant(): void {
+    this._granted = true;
+    this.getLoop()._schedule(runGrantStep, this as Waiter<unknown>);
+  }
+
+  /**
+   * Cancel the wait: it leaves its primitive's queue at once, and what was
+   * granted to it and not taken yet goes to the next waiter.
+   */
+  override cancel(message?: string): boolean {
+    if (!super.cancel(message)) return false;
+    this._withdraw();
+    this._granted = false;
+    return true;
+  }
+
+  /**
+   * @internal The grant step: take what was granted and finish with
+   * `_setResultNow` / `_setExceptionNow`, or queue again.
+   */
+  abstract _finish(): void;
+
+  /** @internal Cancelled while pending (`_queued` or `_granted` tells where it was). */
+  abstract _withdraw(): void;
+}
+
+function runGrantStep(waiter: Waiter<unknown>): void {
+  if (waiter._state !== "pending") return;
+  waiter._granted = false;
+  waiter._finish();
+}
+
+/** @internal A Future of `loop` that is done with `value` (a wait that did not have to wait). */
+export function doneFuture<T>(loop: EventLoop, value: T): Future<T> {
+  const done = new Future<T>(loop);
+  done.setResult(value);
+  return done;
+}
+
+/**
+ * @internal The FIFO queue of a primitive's waiters. `delete` is O(1): a
+ * deleted waiter is only unmarked, skipped when it reaches the front, and
+ * the array is compacted once the dead entries outnumber the live ones, so
+ * cancelling any number of waiters in any order costs O(1) each.
+ */
+export class WaitQueue<W extends Waiter<unknown>> {
+  // Invariant: the live waiters are those of #items[#head...] with _queued
+  // set, in arrival order; #live counts them.
+  #items: (W | undefined)[] = [];
+  #head = 0;
+  #live = 0;
+
+  /** How many waiters are queued. */
+  get length(): number {
+    return this.#live;
+  }
+
+  push(waiter: W): void {
+    waiter._queued = true;
+    this.#items.push(waiter);
+    this.#live++;
+  }
+
+  /** The first waiter, left in place. */
+  peek(): W | undefined {
+    const items = this.#items;
+    while (this.#head < items.length) {
+      const waiter = items[this.#head]!;
+      if (waiter._queued) return waiter;
+      items[this.#head++] = undefined;
+    }
+    this.#reset();
+    return undefined;
+  }
+
+  /** Take the first waiter out. */
+  shift(): W | undefined {
+    const waiter = this.peek();
+    if (waiter === undefined) return undefined;
+    this.#items[this.#head++] = undefined;
+    waiter._queued = false;
+    this.#live--;
+    if (this.#live === 0) this.#reset();
+    return waiter;
+  }
+
+  /** Remove `waiter`, wherever it is; false if it was not queued. */
+  delete(waiter: W): boolean {
+    if (!waiter._queued) return false;
+    waiter._queued = false;
+    this.#live--;
+    const span = this.#items.length - this.#head;
+    if (this.#live === 0) this.#reset();
+    else if (span > 32 && this.#live * 2 < span) this.#compact();
+    return true;
+  }
+
+  /** The queued waiters, front first (a copy: the queue may change meanwhile). */
+  toArray(): W[] {
+    const out: W[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const waiter = this.#items[i]!;
+      if (waiter._queued) out.push(waiter);
+    }
+    return out;
+  }
+
+  #compact(): void {
+    this.#items = this.toArray();
+    this.#head = 0;
+  }
+
+  #reset(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+}
+
+/**
+ * @internal A wait of several steps, written as an async function `body`
+ * that awaits its inner waits through `co.wait(inner)`: the inner waits are
+ * this coroutine's own (a cancel of the coroutine reaches the one it is
+ * parked on), and the loop steps the body like a task's. The body runs at
+ * once, in the caller's context. When it finishes inside its own step, the
+ * code awaiting the coroutine resumes in that same step, as a Python caller
+ * does when a coroutine it awaits returns.
+ *
+ * Bodies should await only pending waits (a done one would cost a
+ * microtask hop, and the body could then finish after its caller parked).
+ */
+export class Coroutine<T> extends Future<T> implements Stepper {
+  // Invariants: _waiter is the pending inner wait the body is parked on
+  // (null while it runs or once done); _mustCancel records a cancel that
+  // found no inner wait to cancel, delivered at the next wake-up.
+  /** @internal */ _waiter: Future<unknown> | null = null;
+  /** @internal */ _mustCancel = false;
+
+  constructor(loop: EventLoop, body: (co: Coroutine<T>) => Promise<T>) {
+    super(loop);
+    body(this).then(
+      (value) => this.#end(false, value),
+      (error) => this.#end(true, error),
+    );
+  }
+
+  /** Await `inner` on this coroutine's account (from its body only). */
+  wait<U>(inner: Future<U>): Promise<U> {
+    return inner._waitBy(this);
+  }
+
+  /**
+   * Cancel: the inner wait the body is parked on is cancelled, and the body
+   * gets `CancelledError` there. The coroutine ends when its body does (it
+   * may clean up first, or swallow the cancel), as a task would.
+   */
+  override cancel(message?: string): boolean {
+    this._markRetrieved();
+    if (this.done()) return false;
+    if (this._waiter !== null && this._waiter.cancel(message)) return true;
+    this._mustCancel = true;
+    this._cancelMessage = message;
+    return true;
+  }
+
+  override toString(): string {
+    return this.done() ? super.toString() : `<Coroutine pending waiter=${this._waiter}>`;
+  }
+
+  /** @internal */
+  _suspendOn(future: Future<unknown>, _byCall: boolean): void {
+    this._waiter = future;
+    if (this._mustCancel && future.cancel(this._cancelMessage)) this._mustCancel = false;
+    // The step that ends is this coroutine's, or that of the task awaiting
+    // it while it ran (see Task._suspendOn); the body goes on until its
+    // `await`, so it ends in a microtask.
+    const loop = this.getLoop();
+    const stepping = loop._stepping;
+    if (stepping === this || (stepping !== null && stepping._waiter === this)) {
+      loop._endStepSoon(stepping);
+    }
+  }
+
+  /** @internal */
+  _wakeUp(future: Future<unknown>): CancelledError | null {
+    if (this._waiter === future) this._waiter = null;
+    if (this.done()) return null;
+    this.getLoop()._stepping = this;
+    if (!this._mustCancel) return null;
+    this._mustCancel = false;
+    return loopCancelledError(this._cancelMessage);
+  }
+
+  #end(failed: boolean, value: unknown): void {
+    const loop = this.getLoop();
+    // Ended after its loop closed (only a body that waited on a foreign
+    // promise can): there is no one left to tell.
+    if (loop.isClosed()) return;
+    const stepping = loop._stepping;
+    // Inside its own step, or its awaiting task's: deliver now (that code
+    // resumes in this step); otherwise through the loop, as any future.
+    const now = stepping === this || (stepping !== null && stepping._waiter === this);
+    if (failed && value instanceof CancelledError) {
+      this._cancelledError = value;
+      if (now) {
+        this._cancelQuietly();
+        this._runCallbacksNow();
+      } else {
+        Future.prototype.cancel.call(this);
+      }
+    } else if (failed) {
+      if (now) this._setExceptionNow(value);
+      else this.setException(value);
+    } else {
+      if (now) this._setResultNow(value as T);
+      else this.setResult(value as T);
+    }
+    loop._endStep(this);
+  }
+}
