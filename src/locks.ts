@@ -567,25 +567,7 @@ export class Condition extends LoopBound {
           this.#waiters.delete(waiter);
         }
       } finally {
-        // The lock must be held again whatever happens: a cancel arriving
-        // while we wait for it withdraws that wait, which starts again at
-        // the back; the last cancel is thrown once the lock is ours.
-        let cancelled: unknown = null;
-        for (;;) {
-          const reacquired = this.#lock.acquire();
-          if (reacquired.done()) {
-            reacquired.result();
-            break;
-          }
-          try {
-            await co.wait(reacquired);
-            break;
-          } catch (error) {
-            if (!(error instanceof CancelledError)) throw error;
-            cancelled = error;
-          }
-        }
-        if (cancelled !== null) throw cancelled;
+        await this.#reacquire(co);
       }
     } catch (error) {
       // This waiter may have been notified before it failed: pass the
@@ -594,6 +576,28 @@ export class Condition extends LoopBound {
       this.#notify(1);
       throw error;
     }
+  }
+
+  // The lock must be held again whatever happens: a cancel arriving while
+  // we wait for it withdraws that wait, which starts again at the back; the
+  // last cancel is thrown once the lock is ours.
+  async #reacquire(co: Coroutine<true>): Promise<void> {
+    let cancelled: unknown = null;
+    for (;;) {
+      const reacquired = this.#lock.acquire();
+      if (reacquired.done()) {
+        reacquired.result();
+        break;
+      }
+      try {
+        await co.wait(reacquired);
+        break;
+      } catch (error) {
+        if (!(error instanceof CancelledError)) throw error;
+        cancelled = error;
+      }
+    }
+    if (cancelled !== null) throw cancelled;
   }
 
   /**
