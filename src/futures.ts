@@ -189,7 +189,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this._markRetrieved();
     if (this._state !== "pending") return false;
     this._state = "cancelled";
-    this._cancelMessage = message;
+    this._cancelMessage = message === undefined ? undefined : String(message);
     this.#scheduleCallbacks();
     return true;
   }
@@ -231,7 +231,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+    // deno-lint-ignore no-explicit-any
+    onRejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     // A task's code calling `future.then(callback)` directly must not end
     // its step: the loop would run the next callbacks in the middle of it.
@@ -244,7 +245,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** As `Promise.prototype.catch`; the future does not become the caller's waiter. */
   catch<R = never>(
-    onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null,
+    // deno-lint-ignore no-explicit-any
+    onRejected?: ((reason: any) => R | PromiseLike<R>) | null,
   ): Promise<T | R> {
     return this.#chain(undefined, onRejected, undefined);
   }
@@ -600,13 +602,15 @@ class Continuation extends Waiting implements Promise<unknown> {
 
   then<R1 = unknown, R2 = never>(
     onFulfilled?: ((value: unknown) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+    // deno-lint-ignore no-explicit-any
+    onRejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return this.#promise().then(onFulfilled, onRejected);
   }
 
   catch<R = never>(
-    onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null,
+    // deno-lint-ignore no-explicit-any
+    onRejected?: ((reason: any) => R | PromiseLike<R>) | null,
   ): Promise<unknown> {
     return this.#promise().catch(onRejected);
   }

@@ -33,7 +33,7 @@ import { describeCallback, Handle, TimerHandle } from "./handles.ts";
 import { reprValue } from "./_repr.ts";
 import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
 import { runOutsideTasks } from "./_current_task.ts";
-import { type CoroutineArgs, createTaskFromSpec, type Task } from "./tasks.ts";
+import { type CoroutineArgs, createTaskFromSpec, type Task, wrapThenable } from "./tasks.ts";
 import { TimerHeap } from "./_timer_heap.ts";
 import {
   addLoopSignalHandler,
@@ -369,11 +369,11 @@ export class EventLoop {
 
   /**
    * Start `coro(...args)` as a Task on this loop: it runs from the loop's next
-   * iteration. Pass a `{ name }` object first to name it. A promise is wrapped
-   * in a Task that waits for it.
+   * iteration. Pass a `{ name }` object first to name it.
    *
    * @throws {RuntimeError} `Event loop is closed`.
-   * @throws {TypeError} if `coro` is neither a function nor a promise.
+   * @throws {TypeError} if `coro` is not a function (a promise has already
+   * started: see `createTask`).
    */
   createTask<T, A extends unknown[]>(...spec: CoroutineArgs<T, A>): Task<T> {
     this.#checkClosed();
@@ -787,7 +787,8 @@ export class EventLoop {
       }
       return awaitable;
     }
-    return this.createTask(awaitable as () => PromiseLike<T>);
+    if (typeof awaitable === "function") return this.createTask(awaitable);
+    return wrapThenable(awaitable, this);
   }
 }
 

@@ -6,10 +6,9 @@
 
 import { CancelledError, KeyboardInterrupt, RuntimeError } from "./errors.ts";
 import { setEventLoop } from "./events.ts";
-import { type Future, isThenable } from "./futures.ts";
+import type { Future } from "./futures.ts";
 import { gather } from "./gather.ts";
 import { EventLoop } from "./loop.ts";
-import { reprValue } from "./_repr.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import {
   foreignListenerCount,
@@ -17,10 +16,10 @@ import {
   setSignalHandler,
   type SignalHandler,
 } from "./signals.ts";
-import { allTasks, type Task } from "./tasks.ts";
+import { checkCoroutine, type Task } from "./tasks.ts";
 
-/** What `run` and `Runner.run` accept as the main coroutine. */
-export type MainCoroutine<T> = (() => T | PromiseLike<T>) | PromiseLike<T>;
+/** What `run` and `Runner.run` accept as the main coroutine: an async function. */
+export type MainCoroutine<T> = () => T | PromiseLike<T>;
 
 /** Options for `run()` and `new Runner()`. */
 export interface RunnerOptions {
@@ -66,7 +65,7 @@ export class Runner {
   }
 
   /**
-   * Run `main` (an async function, or a promise) as the main task on the
+   * Run `main` (an async function) as the main task on the
    * runner's loop until it is done; resolves with its result.
    *
    * Ctrl-C (Python 3.11+): unless other code listens for SIGINT, the first
@@ -79,7 +78,8 @@ export class Runner {
    *
    * @throws {KeyboardInterrupt} after Ctrl-C, as above.
    * @throws {RuntimeError} inside a running loop, or after `close()`.
-   * @throws {TypeError} if `main` is neither a function nor a promise.
+   * @throws {TypeError} if `main` is not a function (a promise has already
+   * started: pass `() => promise` only if it need not be cancelled).
    */
   async run<T>(main: MainCoroutine<T>): Promise<T> {
     checkMain(main);
@@ -188,7 +188,9 @@ export class Runner {
  * Ctrl-C cancels the main task and then raises `KeyboardInterrupt`, as in
  * `Runner.run`; catch it at the top level to exit quietly.
  *
- * @param main An async function (called on the loop), or a promise.
+ * @param main An async function (called on the loop): `run(main)` or
+ * `run(() => main(arg))`, not `run(main())`, whose promise would already run
+ * outside the loop.
  * @throws {KeyboardInterrupt} after Ctrl-C, unless main handled the cancellation.
  * @throws {RuntimeError} `run() cannot be called from a running event loop`.
  *
@@ -216,16 +218,15 @@ export async function run<T>(main: MainCoroutine<T>, options: RunnerOptions = {}
 }
 
 function checkMain(main: unknown): void {
-  if (typeof main !== "function" && !isThenable(main)) {
-    throw new TypeError(`a coroutine was expected, got ${reprValue(main)}`);
-  }
+  checkCoroutine(main, "run");
 }
 
 async function cancelAllTasks(loop: EventLoop): Promise<void> {
-  const pending = [...allTasks(loop)];
+  const pending = loop._liveTasks();
   if (pending.length === 0) return;
   for (const task of pending) task.cancel();
-  await loop.runUntilComplete(gather(...pending, { returnExceptions: true }) as Future<unknown>);
+  // The collection form: a spread of this many tasks could overflow the stack.
+  await loop.runUntilComplete(gather(pending, { returnExceptions: true }) as Future<unknown>);
   for (const task of pending) {
     if (task.cancelled()) continue;
     const error = task.exception();

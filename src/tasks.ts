@@ -38,12 +38,12 @@ export interface TaskOptions {
 }
 
 /**
- * The arguments of `createTask`: a function with its arguments, or a promise;
- * optionally preceded by `TaskOptions`.
+ * The arguments of `createTask`: a function with its arguments, optionally
+ * preceded by `TaskOptions`.
  */
 export type CoroutineArgs<T, A extends unknown[]> =
-  | [coro: CoroutineFunction<T, A> | PromiseLike<T>, ...args: A]
-  | [options: TaskOptions, coro: CoroutineFunction<T, A> | PromiseLike<T>, ...args: A];
+  | [coro: CoroutineFunction<T, A>, ...args: A]
+  | [options: TaskOptions, coro: CoroutineFunction<T, A>, ...args: A];
 
 let taskCounter = 0;
 
@@ -110,10 +110,14 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
   /**
    * Prefer `loop.createTask()` or `createTask()`.
    *
-   * @param coro The async function to run (with `options.args`), or a promise to wait for.
+   * @param coro The async function to run (with `options.args`).
+   * @throws {TypeError} if `coro` is not a function (a promise has already
+   * started: see `createTask`).
+   * @throws {RuntimeError} `Event loop is closed`; `no running event loop`
+   * without `options.loop`.
    */
   constructor(
-    coro: CoroutineFunction<T, unknown[]> | PromiseLike<T>,
+    coro: CoroutineFunction<T, unknown[]>,
     options: TaskOptions & { loop?: EventLoop; args?: readonly unknown[] } = {},
   ) {
     let loop: EventLoop;
@@ -141,9 +145,8 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
       args = options.args ?? null;
     }
     super(loop);
-    if (typeof coro !== "function" && !isThenable(coro)) {
-      throw new TypeError(`a coroutine was expected, got ${reprValue(coro)}`);
-    }
+    checkCoroutine(coro, "createTask");
+    loop._checkOpen();
     this.#coro = coro;
     const count = args === null ? 0 : args.length - argStart;
     if (count === 1) {
@@ -159,7 +162,6 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
     if (last === null) loop._firstTask = this as Task<unknown>;
     else last._nextTask = this as Task<unknown>;
     loop._lastTask = this as Task<unknown>;
-    loop._checkOpen();
     loop._schedule(startTask, this as Task<unknown>);
   }
 
@@ -197,6 +199,7 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
   override cancel(message?: string): boolean {
     this._markRetrieved();
     if (this.done()) return false;
+    if (message !== undefined) message = String(message);
     this.#cancelRequests++;
     this.#abort?.abort(new CancelledError(message));
     if (this._waiter !== null && this._waiter.cancel(message)) return true;
@@ -303,15 +306,13 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
     const at = this.#argStart;
     this.#coro = coroName(coro);
     this.#args = null;
-    if (typeof coro !== "function") {
-      // Waiting through a Future makes the wait cancellable at once.
-      return wrapThenable(coro as PromiseLike<unknown>, this.getLoop());
-    }
-    if (at === ONE_ARGUMENT) return coro(args);
-    if (args === null) return coro();
+    if (at === ONE_ARGUMENT) return (coro as AnyCoroutine)(args);
+    if (args === null) return (coro as AnyCoroutine)();
     // Spelled out for two so that no argument array is made.
     const list = args as readonly unknown[];
-    return list.length - at === 2 ? coro(list[at], list[at + 1]) : coro(...list.slice(at));
+    return list.length - at === 2
+      ? (coro as AnyCoroutine)(list[at], list[at + 1])
+      : (coro as AnyCoroutine)(...list.slice(at));
   }
 
   static readonly #onBodyReturned = (value: unknown): void => {
@@ -433,17 +434,43 @@ export function createTaskFromSpec<T>(loop: EventLoop, spec: readonly unknown[])
   return new Task<T>(undefined as never, FROM_SPEC);
 }
 
+type AnyCoroutine = (...args: unknown[]) => unknown;
+
 function coroName(coro: unknown): string {
   if (typeof coro === "string") return coro;
   return typeof coro === "function" ? coro.name || "<anonymous>" : "<promise>";
 }
 
 /**
+ * @internal Check what `createTask`, `run` and `TaskGroup.createTask` were
+ * given: a function. A promise has already started outside any task, so a
+ * task around it could not cancel it: refuse it and show the right form.
+ *
+ * @throws {TypeError} for a promise (naming `ensureFuture` for waiting on
+ * one) or anything else that is not a function.
+ */
+export function checkCoroutine(coro: unknown, api: string): void {
+  if (typeof coro === "function") return;
+  if (isThenable(coro)) {
+    throw new TypeError(
+      `${api}() takes the async function, not a promise: the promise has already started ` +
+        `outside any task, so the task could not cancel it. Write ${api}(work) or ` +
+        `${api}(() => work(x)); to wait for a promise that is already running, use ` +
+        "ensureFuture(promise)",
+    );
+  }
+  throw new TypeError(`a coroutine was expected, got ${reprValue(coro)}`);
+}
+
+/**
  * Start `coro(...args)` as a Task on the running loop. Pass a `{ name }`
- * object first to name the task. Python: `asyncio.create_task`.
+ * object first to name the task. Python: `asyncio.create_task(coro(x))` is
+ * `createTask(coro, x)` or `createTask(() => coro(x))`: the function, not
+ * its promise, since calling an async function already starts it.
  *
  * @throws {RuntimeError} `no running event loop`.
- * @throws {TypeError} if `coro` is neither a function nor a promise.
+ * @throws {TypeError} if `coro` is not a function; a promise gets a message
+ * showing the function form (and `ensureFuture` to wait for a promise).
  *
  * @example Two tasks at once
  * ```ts

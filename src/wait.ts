@@ -5,9 +5,14 @@
  * Design notes.
  * - `wait` resolves with a `[done, pending]` tuple of Sets, as Python's
  *   `done, pending = await asyncio.wait(...)` reads; it never cancels and
- *   never raises TimeoutError.
- * - `waitFor(aw, t)` is `timeout(t, () => aw)` (Python 3.12+): a function
- *   argument runs in the calling task, not in a new one, so it shares the
+ *   never raises TimeoutError. It returns a Future (a `Waiter` of no queue,
+ *   `_waits.ts`) whose grant step, at the iteration after the condition
+ *   was met, computes the sets, as asyncio's task does when it wakes.
+ * - `waitFor(aw, t)` with a Future or a promise returns a Future that
+ *   follows `aw` under a deadline: cancelling it (or the task awaiting it)
+ *   cancels `aw`, so `waitFor` can itself be handed to `gather` or another
+ *   `waitFor`. With a function it is `timeout(t, aw)` (Python 3.12+): the
+ *   function runs in the calling task, not in a new one, so it shares the
  *   caller's cancellation and context. Rejected: starting it as a Task
  *   (Python 3.11), which costs a task and hides `currentTask()`.
  * - `asCompleted` is both iterables of Python 3.13: plain iteration yields
@@ -18,7 +23,7 @@
  */
 
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { Future, isThenable } from "./futures.ts";
+import { failedFuture, Future, isThenable } from "./futures.ts";
 import type { Handle } from "./handles.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
@@ -27,6 +32,7 @@ import { reprValue } from "./_repr.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import type { CoroutineFunction } from "./tasks.ts";
 import { timeout as timeoutBlock } from "./timeouts.ts";
+import { Waiter } from "./_waits.ts";
 
 /** `wait` returns when any awaitable finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -82,64 +88,99 @@ export type Awaitable<T> = Future<T> | PromiseLike<T> | CoroutineFunction<T>;
  * });
  * ```
  */
-export async function wait<F extends Future<unknown>>(
+export function wait<F extends Future<unknown>>(
   aws: Iterable<F>,
   options: WaitOptions = {},
-): Promise<[done: Set<F>, pending: Set<F>]> {
-  if (aws instanceof Future || typeof aws === "function" || !isIterable(aws)) {
-    throw new TypeError(`expect a list of futures, not ${typeName(aws)}`);
-  }
-  const futures = new Set(aws);
-  if (futures.size === 0) throw new RangeError("Set of Tasks/Futures is empty.");
-  const { timeout = null, returnWhen = ALL_COMPLETED } = options;
-  if (
-    returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION &&
-    returnWhen !== ALL_COMPLETED
-  ) {
-    throw new RangeError(`Invalid returnWhen value: ${String(returnWhen)}`);
-  }
-  for (const future of futures) {
-    if (typeof future === "function") {
-      throw new TypeError("Passing coroutines is forbidden, use tasks explicitly.");
-    }
-    if (!(future instanceof Future)) {
-      throw new TypeError(
-        `Cannot wait for ${reprValue(future)}: expected a Future or Task ` +
-          "(wrap a promise with ensureFuture())",
-      );
-    }
-  }
-  if (timeout !== null) checkSeconds(timeout, "timeout");
+): Future<[done: Set<F>, pending: Set<F>]> {
   const loop = requireRunningLoop();
-
-  const waiter = loop.createFuture<void>();
-  const release = () => {
-    if (!waiter.done()) waiter.setResult(undefined);
-  };
-  const timer = timeout === null ? null : loop.callLater(timeout, release);
-  let left = futures.size;
-  const onCompletion = (future: Future<unknown>) => {
-    left--;
+  try {
+    if (aws instanceof Future || typeof aws === "function" || !isIterable(aws)) {
+      throw new TypeError(`expect a list of futures, not ${typeName(aws)}`);
+    }
+    const futures = new Set(aws);
+    if (futures.size === 0) throw new RangeError("Set of Tasks/Futures is empty.");
+    const { timeout = null, returnWhen = ALL_COMPLETED } = options;
     if (
-      left <= 0 || returnWhen === FIRST_COMPLETED ||
-      (returnWhen === FIRST_EXCEPTION && !future.cancelled() && future.exception() !== null)
+      returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION &&
+      returnWhen !== ALL_COMPLETED
     ) {
-      timer?.cancel();
-      release();
+      throw new RangeError(`Invalid returnWhen value: ${String(returnWhen)}`);
+    }
+    for (const future of futures) {
+      if (typeof future === "function") {
+        throw new TypeError("Passing coroutines is forbidden, use tasks explicitly.");
+      }
+      if (!(future instanceof Future)) {
+        throw new TypeError(
+          `Cannot wait for ${reprValue(future)}: expected a Future or Task ` +
+            "(wrap a promise with ensureFuture())",
+        );
+      }
+      checkSameLoop(future, loop);
+    }
+    if (timeout !== null) checkSeconds(timeout, "timeout");
+    return new Waiting(loop, futures, timeout, returnWhen);
+  } catch (error) {
+    return failedFuture(loop, error);
+  }
+}
+
+/** @throws {RangeError} if `future` belongs to another loop than `loop`. */
+function checkSameLoop(future: Future<unknown>, loop: EventLoop): void {
+  if (future.getLoop() !== loop) {
+    throw new RangeError(
+      `Cannot wait for ${future}: it belongs to a different event loop than the running one`,
+    );
+  }
+}
+
+/** The Future of `wait()`: its grant step computes `[done, pending]`. */
+class Waiting<F extends Future<unknown>> extends Waiter<[done: Set<F>, pending: Set<F>]> {
+  readonly #futures: Set<F>;
+  readonly #returnWhen: ReturnWhen;
+  readonly #timer: Handle | null;
+  #left: number;
+
+  constructor(loop: EventLoop, futures: Set<F>, timeout: number | null, returnWhen: ReturnWhen) {
+    super(loop);
+    this.#futures = futures;
+    this.#returnWhen = returnWhen;
+    this.#left = futures.size;
+    for (const future of futures) future.addDoneCallback(this.#onCompletion);
+    this.#timer = timeout === null ? null : loop.callLater(timeout, this.#release);
+  }
+
+  readonly #onCompletion = (future: Future<unknown>): void => {
+    this.#left--;
+    if (
+      this.#left <= 0 || this.#returnWhen === FIRST_COMPLETED ||
+      (this.#returnWhen === FIRST_EXCEPTION && !future.cancelled() && future.exception() !== null)
+    ) {
+      this.#release();
     }
   };
-  for (const future of futures) future.addDoneCallback(onCompletion);
-  try {
-    await waiter._wait();
-  } finally {
-    // Cancelled or not, leave nothing behind on the futures.
-    timer?.cancel();
-    for (const future of futures) future.removeDoneCallback(onCompletion);
+
+  readonly #release = (): void => {
+    if (this._state === "pending" && !this._granted) this._grant();
+  };
+
+  _finish(): void {
+    this.#cleanUp();
+    const done = new Set<F>();
+    const pending = new Set<F>();
+    for (const future of this.#futures) (future.done() ? done : pending).add(future);
+    this._setResultNow([done, pending]);
   }
-  const done = new Set<F>();
-  const pending = new Set<F>();
-  for (const future of futures) (future.done() ? done : pending).add(future);
-  return [done, pending];
+
+  // Cancelled or not, leave nothing behind on the futures.
+  _withdraw(): void {
+    this.#cleanUp();
+  }
+
+  #cleanUp(): void {
+    this.#timer?.cancel();
+    for (const future of this.#futures) future.removeDoneCallback(this.#onCompletion);
+  }
 }
 
 /**
@@ -147,81 +188,143 @@ export async function wait<F extends Future<unknown>>(
  * its cancellation awaited, and `TimeoutError` raised (its `cause` is the
  * CancelledError). Python: `asyncio.wait_for` (3.12+).
  *
- * - A function runs in the calling task (as `await timeout(t, aw)` would);
- *   a Future or Task is awaited, and cancelled on timeout; a promise is
- *   wrapped, and only the wait for it is cancelled.
- * - `timeout` null or undefined: a plain await.
+ * - A Future or Task is followed by the returned Future, and cancelled on
+ *   timeout; a promise is wrapped, and only the wait for it is cancelled.
+ *   Cancelling the returned Future (or the task awaiting it) cancels `aw`
+ *   and ends once `aw` is done, so `waitFor` can itself be handed to
+ *   `gather`, `wait` or another `waitFor`.
+ * - A function runs in the calling task (as `await timeout(t, aw)`); to
+ *   hand that to a combinator, pass `() => waitFor(fn, t)`.
+ * - `timeout` null or undefined: no deadline.
  * - `timeout <= 0`: a done Future gives its result; otherwise `aw` is
- *   cancelled (a function is never called) and `TimeoutError` raised.
+ *   cancelled at once (a function then never runs) and `TimeoutError`
+ *   raised once the cancellation is over.
  * - If `aw` swallows the cancellation and returns a value, that value is
- *   returned. Cancelling the caller cancels `aw`.
+ *   returned.
  *
- * Call it from inside a task (`loop.runUntilComplete(() => waitFor(...))`).
- *
- * @throws {TimeoutError} when the time runs out.
- * @throws {TypeError} if `timeout` is not a number.
+ * @throws {TimeoutError} (on await) when the time runs out.
+ * @throws {TypeError} (on await) if `timeout` is not a number or `aw` is
+ * not awaitable.
  *
  * @example
  * ```ts
- * import { run, sleep, waitFor, TimeoutError } from "@asyncio-ts/asyncio";
+ * import { Queue, run, sleep, waitFor, TimeoutError } from "@asyncio-ts/asyncio";
  * await run(async () => {
  *   console.log(await waitFor(sleep(0.01, "quick"), 1)); // quick
+ *   const queue = new Queue<string>();
  *   try {
- *     await waitFor(() => sleep(3600), 0.01);
+ *     await waitFor(queue.get(), 0.01);
  *   } catch (e) {
  *     console.log(e instanceof TimeoutError); // true
  *   }
+ *   queue.putNowait("kept"); // the get that timed out took nothing
+ *   console.log(queue.qsize()); // 1
  * });
  * ```
  */
-export async function waitFor<T>(
+export function waitFor<T>(
+  aw: Future<T> | PromiseLike<T>,
+  timeout: number | null | undefined,
+): Future<T>;
+export function waitFor<T>(aw: Awaitable<T>, timeout: number | null | undefined): Promise<T>;
+export function waitFor<T>(
   aw: Awaitable<T>,
   timeout: number | null | undefined,
-): Promise<T> {
-  if (timeout !== null && timeout !== undefined) {
-    checkSeconds(timeout, "timeout");
-    if (timeout <= 0) return await expireAtOnce(aw);
-  }
-  if (typeof aw === "function") return await timeoutBlock(timeout ?? null, () => aw());
-  const future = toFuture(aw);
-  return await timeoutBlock(timeout ?? null, () => future);
-}
-
-async function expireAtOnce<T>(aw: Awaitable<T>): Promise<T> {
-  if (typeof aw === "function") {
-    // asyncio would wrap the coroutine in a task and cancel it before its
-    // first step: the function never runs.
-    throw new TimeoutError("", { cause: new CancelledError() });
-  }
-  const future = toFuture(aw);
-  if (future.done()) return future.result();
-  await cancelAndWait(future);
+): Future<T> | Promise<T> {
+  const loop = requireRunningLoop();
   try {
-    return future.result();
+    if (timeout !== null && timeout !== undefined) checkSeconds(timeout, "timeout");
   } catch (error) {
-    if (error instanceof CancelledError) throw new TimeoutError("", { cause: error });
-    throw error;
+    return failedFuture(loop, error);
   }
-}
-
-/** Cancel `future` and wait until it is really done (a task's cleanup ran). */
-async function cancelAndWait(future: Future<unknown>): Promise<void> {
-  const waiter = future.getLoop().createFuture<void>();
-  const release = () => {
-    if (!waiter.done()) waiter.setResult(undefined);
-  };
-  future.addDoneCallback(release);
+  const deadline = timeout ?? null;
+  if (typeof aw === "function") {
+    // asyncio wraps the coroutine in a task and cancels it before its
+    // first step: the function never runs.
+    if (deadline !== null && deadline <= 0) return new Deadline(loop.createTask(aw), 0);
+    return timeoutBlock(deadline, () => aw());
+  }
+  let future: Future<T>;
   try {
-    future.cancel();
-    await waiter._wait();
-  } finally {
-    future.removeDoneCallback(release);
+    future = toFuture(aw, loop);
+  } catch (error) {
+    return failedFuture(loop, error);
   }
+  if (future.done() || deadline === null) return future;
+  return new Deadline(future, deadline);
 }
 
-function toFuture<T>(aw: Future<T> | PromiseLike<T>): Future<T> {
+/**
+ * The Future of `waitFor(aw, t)` for a Future `aw`: it follows `aw`, and
+ * its timer cancels `aw` and turns the CancelledError that ends it into
+ * `TimeoutError`, as `timeout()` does for a block.
+ */
+class Deadline<T> extends Future<T> {
+  // Invariants: #timer is pending until it fires or `aw` is done. #expired:
+  // the timer fired; #cancelRequested: someone cancelled this Future; the
+  // *Late flags: that happened once `aw` was already done, too late to
+  // cancel it (its outcome is then dropped, as the task's in asyncio).
+  readonly #inner: Future<T>;
+  #timer: Handle | null = null;
+  #expired = false;
+  #expiredLate = false;
+  #cancelRequested = false;
+  #cancelledLate = false;
+
+  constructor(inner: Future<T>, delay: number) {
+    super(inner.getLoop());
+    this.#inner = inner;
+    inner.addDoneCallback(this.#onInnerDone);
+    if (delay <= 0) this.#expire();
+    else this.#timer = inner.getLoop().callLater(delay, this.#expire);
+  }
+
+  /**
+   * Cancel `aw`; this Future ends once `aw` is done (cancelled, or with the
+   * value it returned instead). False if it is already done.
+   */
+  override cancel(message?: string): boolean {
+    if (this.done()) return false;
+    this.#cancelRequested = true;
+    this._cancelMessage = message;
+    if (!this.#inner.cancel(message)) this.#cancelledLate = true;
+    return true;
+  }
+
+  readonly #expire = (): void => {
+    this.#timer = null;
+    this.#expired = true;
+    if (!this.#inner.cancel()) this.#expiredLate = true;
+  };
+
+  // A loop callback: the code awaiting this Future resumes in it.
+  readonly #onInnerDone = (inner: Future<T>): void => {
+    this.#timer?.cancel();
+    this.#timer = null;
+    if (this.done()) return;
+    const innerCancelled = inner.cancelled();
+    if (this.#cancelRequested && (innerCancelled || this.#cancelledLate)) {
+      // A cancel from outside wins over the deadline, as in `timeout()`.
+      if (innerCancelled) this._cancelledError = inner._makeCancelledError();
+      this._cancelQuietly(this._cancelMessage);
+      this._runCallbacksNow();
+      return;
+    }
+    if (this.#expired && (innerCancelled || this.#expiredLate)) {
+      const cause = innerCancelled ? inner._makeCancelledError() : new CancelledError();
+      if (!innerCancelled) inner._markRetrieved();
+      this._setExceptionNow(new TimeoutError("", { cause }));
+      return;
+    }
+    const error = innerCancelled ? inner._makeCancelledError() : inner.exception();
+    if (error !== null) this._setExceptionNow(error);
+    else this._setResultNow(inner.result());
+  };
+}
+
+function toFuture<T>(aw: Future<T> | PromiseLike<T>, loop: EventLoop): Future<T> {
   if (aw instanceof Future) return aw;
-  if (isThenable(aw)) return ensureFuture(aw, { loop: requireRunningLoop() });
+  if (isThenable(aw)) return ensureFuture(aw, { loop });
   throw new TypeError(
     `An asyncio.Future, a coroutine or an awaitable is required, got ${reprValue(aw)}`,
   );

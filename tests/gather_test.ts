@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CancelledError, createTask, Future, gather, getRunningLoop, sleep } from "../mod.ts";
-import { runVirtual } from "./_virtual.ts";
+import { failure, runVirtual } from "./_virtual.ts";
 
 describe("gather()", () => {
   it("returns results in argument order, not completion order", async () => {
@@ -137,17 +137,64 @@ describe("gather()", () => {
     });
   });
 
-  it("cancel() returns false when every child is done already, and the awaiter gets the cancel later", async () => {
+  it("cancel() returns false when every child is done already", async () => {
     await runVirtual(async () => {
-      const loop = getRunningLoop();
       const future = new Future<number>();
       const outer = gather(future);
       future.setResult(1);
       assert.equal(outer.cancel(), false);
+      assert.deepEqual(await outer, [1]);
+    });
+  });
+
+  it("of children all done already is done at once, so its awaiter does not suspend (3.12+)", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const future = new Future<number>();
+      future.setResult(1);
+      assert.equal(gather(future, future).done(), true);
+      // Python 3.11 suspended here, so a cancel queued behind the task's
+      // first step reached it; 3.12+ returns in that step.
       const waiter = createTask(async () => await gather(future));
       loop.callSoon(() => waiter.cancel());
-      await assert.rejects(async () => await waiter, CancelledError);
-      assert.deepEqual(await outer, [1]);
+      assert.deepEqual(await waiter, [1]);
+    });
+  });
+
+  it("a cancelled gather raises the CancelledError of its last child in argument order", async () => {
+    await runVirtual(async () => {
+      const slowToStop = createTask(async () => {
+        try {
+          await sleep(3600);
+        } catch {
+          await sleep(1);
+          throw new CancelledError("from the first child, last in time");
+        }
+      });
+      const quick = createTask(() => sleep(3600));
+      const outer = gather(slowToStop, quick);
+      await sleep(0);
+      outer.cancel("outer");
+      const error = await failure(outer);
+      assert.ok(error instanceof CancelledError);
+      assert.equal(error.message, "outer");
+    });
+  });
+
+  it("takes a collection of any size: gather(iterable, options)", async () => {
+    await runVirtual(async () => {
+      const n = 300_000; // beyond what a spread call can pass
+      const tasks = [];
+      for (let i = 0; i < n; i++) tasks.push(createTask(() => sleep(0, i)));
+      const results = await gather(tasks);
+      assert.equal(results.length, n);
+      assert.equal(results[n - 1], n - 1);
+      const outcomes = await gather(new Set([sleep(0, "a"), Promise.reject(new Error("b"))]), {
+        returnExceptions: true,
+      });
+      assert.equal(outcomes[0], "a");
+      assert.equal((outcomes[1] as Error).message, "b");
+      assert.deepEqual(await gather([]), []);
     });
   });
 

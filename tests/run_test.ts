@@ -21,8 +21,14 @@ describe("run()", () => {
     assert.equal(await runVirtual(async () => (await sleep(1, 20)) + 1), 21);
   });
 
-  it("accepts a promise", async () => {
-    assert.equal(await run(Promise.resolve("p")), "p");
+  it("refuses a promise, showing the function form", async () => {
+    const main = async () => "p";
+    await assert.rejects(run(main() as never), (error: Error) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, /^run\(\) takes the async function, not a promise/);
+      assert.match(error.message, /run\(work\)/);
+      return true;
+    });
   });
 
   it("rejects with main's error after the leftover tasks cleaned up", async () => {

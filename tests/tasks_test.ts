@@ -12,7 +12,7 @@ import {
   sleep,
   Task,
 } from "../mod.ts";
-import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
+import { captureReports, failure, runVirtual, virtualLoop } from "./_virtual.ts";
 
 describe("createTask()", () => {
   it("starts the function at the next iteration, never synchronously", async () => {
@@ -47,15 +47,48 @@ describe("createTask()", () => {
     });
   });
 
-  it("wraps a promise in a task", async () => {
+  it("refuses a promise with a TypeError that shows the function form", async () => {
     await runVirtual(async () => {
-      const task = createTask(Promise.resolve("from a promise"));
-      assert.ok(task instanceof Task);
-      assert.equal(await task, "from a promise");
+      let ran = 0;
+      const work = async () => {
+        ran++;
+        await sleep(1);
+      };
+      const started = work();
+      for (const create of [() => createTask(started as never), () => new Task(started as never)]) {
+        assert.throws(create, (error: Error) => {
+          assert.ok(error instanceof TypeError);
+          assert.match(error.message, /createTask\(work\)/);
+          assert.match(error.message, /createTask\(\(\) => work\(x\)\)/);
+          assert.match(error.message, /ensureFuture\(promise\)/);
+          return true;
+        });
+      }
+      assert.equal(allTasks().size, 1); // main only: nothing half-made was left behind
+      await started;
+      assert.equal(ran, 1);
     });
   });
 
-  it("refuses what is neither a function nor a promise", async () => {
+  it("made for a closed loop throws and leaves no pending task in it", () => {
+    const loop = virtualLoop();
+    loop.close();
+    assert.throws(() => new Task(async () => {}, { loop }), { message: "Event loop is closed" });
+    assert.equal(allTasks(loop).size, 0);
+  });
+
+  it("turns a cancel message into a string", async () => {
+    await runVirtual(async () => {
+      const task = createTask(() => sleep(1));
+      await sleep(0);
+      task.cancel(123 as unknown as string);
+      const error = await failure(task);
+      assert.ok(error instanceof CancelledError);
+      assert.equal(error.message, "123");
+    });
+  });
+
+  it("refuses what is not a function", async () => {
     await runVirtual(() => {
       assert.throws(
         // deno-lint-ignore no-explicit-any
