@@ -53,17 +53,32 @@ export function sleep<T>(delay: number, result?: T): Future<T | undefined> {
   return new SleepFuture<T | undefined>(loop, delay, result);
 }
 
-// asyncio's sleep(0) is a bare yield: the task runs again at the next
-// iteration. Running the waiter's wake-up right here, not through one more
-// callSoon, gives exactly that (pinned by "sleep(0) yields one iteration").
+// asyncio's sleep(0) is a bare yield: the task's next step is queued at
+// once and runs at the next iteration. Running the waiter's wake-up right
+// here, not through one more callSoon, gives exactly that (pinned by
+// "sleep(0) yields one iteration").
 function finishYield(future: YieldFuture<unknown>): void {
-  if (!future.done()) future._setResultNow(future.value);
+  if (future.done()) future._runCallbacksNow();
+  else future._setResultNow(future.value);
 }
 
-/** The Future of `sleep(0)`: carries the result until the yield is over. */
+/**
+ * The Future of `sleep(0)`: carries the result until the yield is over. A
+ * bare yield leaves nothing to cancel, so a cancel is delivered by the step
+ * already queued, not one iteration later (pinned by "a cancel during
+ * sleep(0) is delivered by the step already queued"), with the last message.
+ */
 class YieldFuture<T> extends Future<T> {
   constructor(loop: EventLoop, readonly value: T) {
     super(loop);
+  }
+
+  override cancel(message?: string): boolean {
+    if (this._state === "finished") return false;
+    // Cancelling it again replaces the message: asyncio keeps the task's
+    // last one (pinned by "two cancels during sleep(0)").
+    this._state = "pending";
+    return this._cancelQuietly(message === undefined ? undefined : String(message));
   }
 }
 

@@ -33,6 +33,43 @@ describe("sleep()", () => {
     });
   });
 
+  it("a cancel during sleep(0) is delivered by the step already queued", async () => {
+    // CPython 3.13 prints: tick 0, cb cancels, cancelled x, tick 1, tick 2.
+    const trace: string[] = [];
+    await runVirtual(async () => {
+      const sleeper = createTask(async () => {
+        getRunningLoop().callSoon(() => {
+          trace.push("cb cancels");
+          sleeper.cancel("x");
+        });
+        try {
+          await sleep(0);
+          trace.push("resumed");
+        } catch (error) {
+          trace.push(`cancelled ${(error as Error).message}`);
+        }
+      });
+      await createTask(async () => {
+        for (let i = 0; i < 3; i++) {
+          trace.push(`tick ${i}`);
+          await sleep(0);
+        }
+      });
+    });
+    assert.deepEqual(trace, ["tick 0", "cb cancels", "cancelled x", "tick 1", "tick 2"]);
+  });
+
+  it("two cancels during sleep(0): the last message wins, as in asyncio", async () => {
+    await runVirtual(async () => {
+      const sleeper = createTask(() => sleep(0));
+      await sleep(0);
+      sleeper.cancel("a");
+      sleeper.cancel("b");
+      const error = await sleeper.then(() => null, (e) => e);
+      assert.equal((error as Error).message, "b");
+    });
+  });
+
   it("fails with a clear error for NaN or a non-number", async () => {
     await runVirtual(async () => {
       await assert.rejects(async () => await sleep(NaN), {

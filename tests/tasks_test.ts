@@ -9,8 +9,12 @@ import {
   Future,
   gather,
   getRunningLoop,
+  RuntimeError,
+  shield,
   sleep,
   Task,
+  wait,
+  waitFor,
 } from "../mod.ts";
 import { captureReports, failure, runVirtual, virtualLoop } from "./_virtual.ts";
 
@@ -391,6 +395,52 @@ describe("Task.cancel()", () => {
       });
       await assert.rejects(async () => await task, { name: "CancelledError", message: "won" });
     });
+  });
+
+  it("a cancel that arrives while a CancelledError is being delivered does not replace it", async () => {
+    // CPython 3.13: outer got ('a',).
+    await runVirtual(async () => {
+      const inner = createTask(() => sleep(10));
+      const outer = createTask(async () => {
+        try {
+          await inner;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      });
+      await sleep(0);
+      inner.cancel("a");
+      await sleep(0); // inner ends; outer's wake-up is queued
+      outer.cancel("b");
+      assert.equal(await outer, "a");
+    });
+  });
+
+  it("awaiting a future of another loop fails at once with asyncio's RuntimeError", async () => {
+    const other = virtualLoop();
+    const foreign = other.createFuture<string>();
+    await runVirtual(async () => {
+      const error = await failure(createTask(async () => await foreign));
+      assert.ok(error instanceof RuntimeError);
+      assert.match(
+        (error as Error).message,
+        /^Task <Task .*> got Future <Future pending> attached to a different loop$/,
+      );
+      // Also through the combinators that follow a future.
+      for (
+        const wrapped of [
+          () => waitFor(foreign, 0.05),
+          () => shield(foreign),
+          () => gather(foreign),
+        ]
+      ) {
+        assert.ok((await failure(createTask(async () => await wrapped()))) instanceof RuntimeError);
+      }
+      const waited = await failure(wait([foreign]));
+      assert.ok(waited instanceof RangeError);
+      assert.equal(foreign.done(), false);
+    });
+    other.close();
   });
 
   it("ensureFuture() makes a foreign promise's await cancellable at once", async () => {

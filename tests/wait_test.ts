@@ -10,6 +10,7 @@ import {
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   Future,
+  gather,
   getRunningLoop,
   type ReturnWhen,
   sleep,
@@ -18,7 +19,7 @@ import {
   wait,
   waitFor,
 } from "../mod.ts";
-import { captureReports, runVirtual } from "./_virtual.ts";
+import { captureReports, failure, runVirtual } from "./_virtual.ts";
 
 function fail(after: number, message: string): () => Promise<never> {
   return async () => {
@@ -233,6 +234,33 @@ describe("wait()", () => {
 });
 
 describe("waitFor()", () => {
+  it("timeout <= 0 with a function: the task never runs, callbacks already queued run first", async () => {
+    // CPython 3.12+: ['callback already scheduled', 'TimeoutError'] for 0 and -1.
+    for (const limit of [0, -1]) {
+      const trace: string[] = [];
+      await runVirtual(async () => {
+        getRunningLoop().callSoon(() => trace.push("callback already scheduled"));
+        try {
+          await waitFor(async () => trace.push("ran!"), limit);
+        } catch (error) {
+          trace.push((error as Error).constructor.name);
+        }
+      });
+      assert.deepEqual(trace, ["callback already scheduled", "TimeoutError"]);
+    }
+  });
+
+  it("can be handed to gather: cancelling the gather cancels the inner future", async () => {
+    await runVirtual(async () => {
+      const inner = createTask(() => sleep(3600));
+      const outer = gather(waitFor(inner, 10));
+      await sleep(0);
+      outer.cancel();
+      await failure(outer);
+      assert.equal(inner.cancelled(), true);
+    });
+  });
+
   it("returns the result when it finishes in time", async () => {
     assert.equal(await runVirtual(() => waitFor(sleep(1, "fast"), 5)), "fast");
   });
