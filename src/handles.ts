@@ -4,6 +4,7 @@
  * @module
  */
 
+import { isThenable } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -48,19 +49,32 @@ export class Handle {
     return this.#cancelled;
   }
 
-  /** @internal Run the callback; an error goes to the loop's exception handler. */
+  /**
+   * @internal Run the callback; an error goes to the loop's exception
+   * handler, and so does the rejection of a promise it returns (an async
+   * callback), which would otherwise reach the host as unhandled.
+   */
   run(): void {
     const callback = this.#callback;
     if (callback === null) return;
+    let returned: unknown;
     try {
-      callback(...this.#args);
+      returned = callback(...this.#args);
     } catch (error) {
-      this.loop.callExceptionHandler({
-        message: `Exception in callback ${describeCallback(callback)}`,
-        exception: error,
-        handle: this,
-      });
+      this.#report(callback, error);
+      return;
     }
+    if (isThenable(returned)) {
+      returned.then(undefined, (error: unknown) => this.#report(callback, error));
+    }
+  }
+
+  #report(callback: AnyCallback, error: unknown): void {
+    this.loop.callExceptionHandler({
+      message: `Exception in callback ${describeCallback(callback)}`,
+      exception: error,
+      handle: this,
+    });
   }
 
   toString(): string {

@@ -73,6 +73,24 @@ describe("EventLoop.callSoon()", () => {
     loop.close();
   });
 
+  it("reports the rejection of an async callback instead of leaving it unhandled", async () => {
+    const loop = virtualLoop();
+    const reports = captureReports(loop);
+    async function brokenLater(): Promise<void> {
+      await null;
+      throw new Error("later");
+    }
+    loop.callSoon(brokenLater);
+    loop.callLater(1, brokenLater);
+    loop.callAt(2, brokenLater);
+    await loop.runUntilComplete(() => sleep(3));
+    assert.deepEqual(
+      reports.map((r) => [r.message, (r.exception as Error).message]),
+      Array(3).fill(["Exception in callback brokenLater()", "later"]),
+    );
+    loop.close();
+  });
+
   it("refuses a non-function", () => {
     const loop = virtualLoop();
     assert.throws(
