@@ -87,6 +87,11 @@ export class VirtualClock implements Clock {
 
   /** Move the clock forward by `seconds` (for tests that step time by hand). */
   advance(seconds: number): void {
+    if (typeof seconds !== "number") {
+      throw new TypeError(
+        `Cannot advance the clock: expected a number of seconds, received ${typeof seconds}`,
+      );
+    }
     if (!(seconds >= 0)) throw new RangeError(`Cannot advance the clock by ${seconds} seconds`);
     this.#now += seconds;
   }

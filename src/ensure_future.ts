@@ -7,7 +7,6 @@
 import { Future, isThenable } from "./futures.ts";
 import { getEventLoop } from "./events.ts";
 import type { EventLoop } from "./loop.ts";
-import { reprValue } from "./_repr.ts";
 import { type CoroutineFunction, wrapThenable } from "./tasks.ts";
 
 /** Options for `ensureFuture`. */
@@ -28,7 +27,10 @@ export interface EnsureFutureOptions {
  * `await` of the wrapper throws `CancelledError` as soon as the task is
  * cancelled (the promise itself runs on; pass the task's `signal` to stop it).
  *
- * @throws {TypeError} if `awaitable` is none of those.
+ * @throws {TypeError} `An asyncio.Future, a coroutine or an awaitable is
+ * required` if `awaitable` is none of those.
+ * @throws {RuntimeError} `Event loop is closed` if a function or promise
+ * is given with a closed `loop`.
  * @throws {RangeError} if a Future of another loop is passed with `loop`.
  *
  * @example Awaiting fetch cancellably
@@ -56,7 +58,6 @@ export function ensureFuture<T>(
   }
   if (typeof awaitable === "function") return (loop ?? getEventLoop()).createTask(awaitable);
   if (isThenable(awaitable)) return wrapThenable(awaitable, loop ?? getEventLoop());
-  throw new TypeError(
-    `A Future, a coroutine function or an awaitable is required, got ${reprValue(awaitable)}`,
-  );
+  // CPython's message, word for word.
+  throw new TypeError("An asyncio.Future, a coroutine or an awaitable is required");
 }

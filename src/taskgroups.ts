@@ -79,6 +79,7 @@ export class TaskGroup {
     if (this.#tasks.size > 0) parts.push(`tasks=${this.#tasks.size}`);
     if (this.#errors.length > 0) parts.push(`errors=${this.#errors.length}`);
     if (this.#aborting) parts.push("cancelling");
+    else if (this.#exiting && this.#tasks.size === 0) parts.push("finished");
     else if (this.#entered) parts.push("entered");
     return `<TaskGroup${parts.join(" ")}>`;
   }
@@ -120,8 +121,9 @@ export class TaskGroup {
    * `{ name }` first, as `createTask`). Python: `TaskGroup.create_task`.
    *
    * @throws {RuntimeError} `TaskGroup <TaskGroup> has not been entered`,
-   * `TaskGroup <TaskGroup entered> is finished`, `TaskGroup <TaskGroup ...
+   * `TaskGroup <TaskGroup finished> is finished`, `TaskGroup <TaskGroup ...
    * cancelling> is shutting down`; the function is then never called.
+   * @throws {TypeError} for a promise instead of a function (see `createTask`).
    */
   createTask<T, A extends unknown[]>(...spec: CoroutineArgs<T, A>): Task<T> {
     if (!this.#entered) throw new RuntimeError(`TaskGroup ${this} has not been entered`);

@@ -496,7 +496,7 @@ export function createTask<T, A extends unknown[]>(...spec: CoroutineArgs<T, A>)
  * @throws {RuntimeError} `no running event loop` without `loop` when none runs.
  */
 export function currentTask(loop?: EventLoop): Task<unknown> | null {
-  const owner = loop ?? requireRunningLoop();
+  const owner = loopArgument(loop, "find the current task");
   const task = taskInContext();
   return task !== undefined && !task.done() && task.getLoop() === owner ? task : null;
 }
@@ -506,9 +506,20 @@ export function currentTask(loop?: EventLoop): Task<unknown> | null {
  *
  * @param loop @default the running loop
  * @throws {RuntimeError} `no running event loop` without `loop` when none runs.
+ * @throws {TypeError} if `loop` is not an EventLoop.
  */
 export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
-  return new Set((loop ?? requireRunningLoop())._liveTasks());
+  return new Set(loopArgument(loop, "list the tasks")._liveTasks());
+}
+
+/** The `loop` argument of `currentTask`/`allTasks`, checked, or the running loop. */
+function loopArgument(loop: unknown, action: string): EventLoop {
+  if (loop === undefined) return requireRunningLoop();
+  // Not `instanceof EventLoop`: loop.ts imports this module.
+  if (typeof (loop as EventLoop | null)?._liveTasks !== "function") {
+    throw new TypeError(`Cannot ${action}: expected an EventLoop, received ${reprValue(loop)}`);
+  }
+  return loop as EventLoop;
 }
 
 /**
@@ -517,6 +528,8 @@ export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
  * never reaches the host as unhandled).
  */
 export function wrapThenable<T>(thenable: PromiseLike<T>, loop: EventLoop): Future<T> {
+  // A closed loop would never settle the Future: refuse, as asyncio does.
+  loop._checkOpen();
   const future = new Future<T>(loop);
   const settle = (settleFuture: () => void) => {
     if (!future.done() && !loop.isClosed()) settleFuture();

@@ -28,6 +28,7 @@
 import { CancelledError, RuntimeError, TimeoutError } from "./errors.ts";
 import type { Handle } from "./handles.ts";
 import { checkSeconds } from "./loop.ts";
+import { reprValue } from "./_repr.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { currentTask, type Task } from "./tasks.ts";
 
@@ -141,6 +142,7 @@ export class Timeout {
    * should be used inside a task`, `no running event loop`.
    */
   async run<T>(body: TimeoutBody<T>): Promise<T> {
+    checkBody(body);
     this.#enter();
     let result: T;
     try {
@@ -219,6 +221,7 @@ export class Timeout {
 export function timeout<T>(delay: number | null, body: TimeoutBody<T>): Promise<T> {
   const loop = requireRunningLoop();
   if (delay !== null) checkSeconds(delay, "delay");
+  checkBody(body);
   return new Timeout(delay === null ? null : loop.time() + delay).run(body);
 }
 
@@ -242,5 +245,20 @@ export function timeout<T>(delay: number | null, body: TimeoutBody<T>): Promise<
  * ```
  */
 export function timeoutAt<T>(when: number | null, body: TimeoutBody<T>): Promise<T> {
+  checkBody(body);
   return new Timeout(when).run(body);
+}
+
+/**
+ * @throws {TypeError} if `body` is not a function: what a block under a
+ * deadline takes; `waitFor` is the form for an awaitable.
+ */
+function checkBody(body: unknown): void {
+  if (typeof body !== "function") {
+    throw new TypeError(
+      `Cannot run a timeout block: expected a function (the block to run under the deadline), ` +
+        `received ${reprValue(body)}; to wait for an awaitable with a deadline, use ` +
+        "waitFor(awaitable, delay)",
+    );
+  }
 }

@@ -23,7 +23,7 @@
  */
 
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { failedFuture, Future, isThenable } from "./futures.ts";
+import { failedFuture, Future } from "./futures.ts";
 import type { Handle } from "./handles.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
@@ -323,11 +323,7 @@ class Deadline<T> extends Future<T> {
 }
 
 function toFuture<T>(aw: Future<T> | PromiseLike<T>, loop: EventLoop): Future<T> {
-  if (aw instanceof Future) return aw;
-  if (isThenable(aw)) return ensureFuture(aw, { loop });
-  throw new TypeError(
-    `An asyncio.Future, a coroutine or an awaitable is required, got ${reprValue(aw)}`,
-  );
+  return aw instanceof Future ? aw : ensureFuture(aw, { loop });
 }
 
 /** Options for `asCompleted`. */

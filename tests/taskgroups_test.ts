@@ -340,7 +340,7 @@ describe("taskGroup()", () => {
       await tg.run(() => {});
       assert.throws(
         () => tg.createTask(() => 1),
-        new RuntimeError("TaskGroup <TaskGroup entered> is finished"),
+        new RuntimeError("TaskGroup <TaskGroup finished> is finished"),
       );
     });
   });
@@ -388,7 +388,7 @@ describe("taskGroup()", () => {
       await tg.run(() => {});
       await assert.rejects(
         tg.run(() => {}),
-        new RuntimeError("TaskGroup <TaskGroup entered> has already been entered"),
+        new RuntimeError("TaskGroup <TaskGroup finished> has already been entered"),
       );
     });
   });
@@ -421,7 +421,7 @@ describe("taskGroup()", () => {
         tg.createTask(() => sleep(1));
         assert.equal(String(tg), "<TaskGroup tasks=2 entered>");
       });
-      assert.equal(String(tg), "<TaskGroup entered>");
+      assert.equal(String(tg), "<TaskGroup finished>");
     });
   });
 
