@@ -31,6 +31,31 @@ describe("run()", () => {
     });
   });
 
+  it("cancels and cleans up every leftover task, at any count", async () => {
+    // 200,000 is past what a JavaScript spread can pass (about 124,000).
+    const n = 200_000;
+    let cleaned = 0;
+    const loops: EventLoop[] = [];
+    let reports: unknown[] = [];
+    await runVirtual(async () => {
+      loops.push(getRunningLoop());
+      reports = captureReports(getRunningLoop());
+      for (let i = 0; i < n; i++) {
+        createTask(async () => {
+          try {
+            await sleep(3600);
+          } finally {
+            cleaned++;
+          }
+        });
+      }
+      await sleep(0);
+    });
+    assert.equal(cleaned, n);
+    assert.equal(reports.length, 0);
+    assert.equal(loops[0].isClosed(), true);
+  });
+
   it("rejects with main's error after the leftover tasks cleaned up", async () => {
     const seen: string[] = [];
     await assert.rejects(
