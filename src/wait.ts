@@ -32,6 +32,7 @@ import { reprValue } from "./_repr.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import type { CoroutineFunction } from "./tasks.ts";
 import { timeout as timeoutBlock } from "./timeouts.ts";
+import { Deque } from "./_deque.ts";
 import { Waiter } from "./_waits.ts";
 
 /** `wait` returns when any awaitable finishes or is cancelled. */
@@ -347,11 +348,12 @@ export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future
   // still owed (one per future, plain or async).
   readonly #loop: EventLoop;
   readonly #todo: Set<Future<T>>;
-  readonly #finished: (Future<T> | null)[] = [];
+  // Deques: shifting a large array costs O(n) per shift.
+  readonly #finished = new Deque<Future<T> | null>();
   /** Plain iteration's Futures still waiting for a completion, oldest first. */
-  readonly #slots: Future<T>[] = [];
+  readonly #slots = new Deque<Future<T>>();
   /** Wake-ups of `for await` consumers waiting for a completion, oldest first. */
-  readonly #getters: Future<void>[] = [];
+  readonly #getters = new Deque<Future<void>>();
   #timer: Handle | null = null;
   #left: number;
 
@@ -401,10 +403,8 @@ export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future
       try {
         await getter;
       } catch (error) {
-        const at = this.#getters.indexOf(getter);
-        if (at >= 0) this.#getters.splice(at, 1);
         // A wake-up this cancelled consumer received goes to the next one.
-        else if (this.#finished.length > 0) this.#wakeGetter();
+        if (this.#getters.remove(getter) < 0 && this.#finished.length > 0) this.#wakeGetter();
         throw error;
       }
     }
