@@ -37,8 +37,10 @@ import { type CoroutineArgs, createTaskFromSpec, type Task, wrapThenable } from 
 import { TimerHeap } from "./_timer_heap.ts";
 import {
   addLoopSignalHandler,
+  pauseSignalListeners,
   removeAllLoopSignalHandlers,
   removeLoopSignalHandler,
+  resumeSignalListeners,
   type SignalName,
 } from "./signals.ts";
 import type { AnyFunction, Executor, ExecutorJob, ModuleFunction } from "./executor/types.ts";
@@ -154,6 +156,11 @@ export class EventLoop {
   #idleDeadline = Infinity;
   #defaultExecutor: Executor | null = null;
   #executorShutdownCalled = false;
+  // What can wake the idle loop besides its timers: host operations it
+  // waits for (_holdHost), and steps parked on foreign promises.
+  #hostWork = 0;
+  readonly #foreignParked = new Set<Stepper>();
+  #signalsPaused = false;
 
   readonly #unretrieved = new Set<UnretrievedRecord>();
   readonly #collected = new FinalizationRegistry<UnretrievedRecord>((record) => {
@@ -348,6 +355,20 @@ export class EventLoop {
     const tasks = [];
     for (let task = this._firstTask; task !== null; task = task._nextTask) tasks.push(task);
     return tasks;
+  }
+
+  /**
+   * @internal A host operation that will schedule work on this loop has
+   * started (an executor job, a wrapped promise, I/O): while one is pending,
+   * an idle loop is waiting, not deadlocked. Pair with `_releaseHost`.
+   */
+  _holdHost(): void {
+    this.#hostWork++;
+  }
+
+  /** @internal The operation of a `_holdHost` is over. */
+  _releaseHost(): void {
+    this.#hostWork--;
   }
 
   /** @internal Throws `Event loop is closed` if it is. */
@@ -688,6 +709,7 @@ export class EventLoop {
 
   /** @internal `task` suspended or finished: if the pump waits for it, go on. */
   _endStep(task: Stepper): void {
+    if (this.#foreignParked.size !== 0) this.#foreignParked.delete(task);
     if (this._stepping !== task) return;
     this._stepping = null;
     // A task that suspends synchronously inside its first step (a `then()`
@@ -702,6 +724,7 @@ export class EventLoop {
    * as a coroutine's caller would not run before its next await.
    */
   _endStepSoon(task: Stepper): void {
+    if (this.#foreignParked.size !== 0) this.#foreignParked.delete(task);
     if (this._stepping !== task) return;
     if (this.#inBatch) {
       // Its first step, called by the batch itself, which goes on after it.
@@ -725,6 +748,7 @@ export class EventLoop {
   readonly #stallSentinel = (): void => {
     this.#sentinel = null;
     if (this._stepping === null) return;
+    this.#foreignParked.add(this._stepping);
     this._stepping = null;
     runOutsideTasks(this.#continueBatch);
   };
@@ -749,6 +773,14 @@ export class EventLoop {
     const next = this.#timers.peek();
     this.#idleDeadline = next === undefined ? Infinity : next.when();
     this.#cancelClockWake = this.#clock.wakeAt(this.#idleDeadline, this.#wakePump);
+    // Nothing the loop knows of can wake it (no timer, no host work, no
+    // task on a foreign promise): the program may be deadlocked. Let the
+    // host end it, as Node does: our signal listeners would keep Deno
+    // waiting forever under a top-level await. They come back on wake-up.
+    if (next === undefined && this.#hostWork === 0 && this.#foreignParked.size === 0) {
+      this.#signalsPaused = true;
+      pauseSignalListeners();
+    }
   }
 
   // Never runs the pump synchronously: whoever scheduled the work goes on
@@ -756,6 +788,10 @@ export class EventLoop {
   readonly #wakePump = (): void => {
     if (!this.#idle) return;
     this.#idle = false;
+    if (this.#signalsPaused) {
+      this.#signalsPaused = false;
+      resumeSignalListeners();
+    }
     this.#cancelClockWake!();
     this.#cancelClockWake = null;
     queueMicrotask(this.#iterateOutsideTasks);
@@ -821,10 +857,12 @@ export function checkSeconds(value: unknown, what: string): asserts value is num
 /** The Future of an executor job: cancelling it cancels the job. */
 class ExecutorFuture<T> extends Future<T> implements JobListener {
   readonly #job: ExecutorJob<T>;
+  #held = true;
 
   constructor(job: ExecutorJob<T>, loop: EventLoop) {
     super(loop);
     this.#job = job;
+    loop._holdHost();
     // The pool's own jobs report straight back (no promise per job).
     if (job instanceof Job) {
       job.listen(this);
@@ -835,6 +873,10 @@ class ExecutorFuture<T> extends Future<T> implements JobListener {
 
   /** @internal */
   _jobSettled(fulfilled: boolean, value: unknown): void {
+    if (this.#held) {
+      this.#held = false;
+      this.getLoop()._releaseHost();
+    }
     if (this.done() || this.getLoop().isClosed()) return;
     if (fulfilled) this.setResult(value as T);
     else this.setException(value ?? new Error("Job failed"));

@@ -138,7 +138,7 @@ export function setSignalHandler(sig: SignalName, handler: SignalHandler | null)
   if (handler === null) {
     if (entry === undefined) return;
     installed.delete(sig);
-    process.off(sig, entry.listener);
+    if (!paused) process.off(sig, entry.listener);
     return;
   }
   if (entry !== undefined) {
@@ -147,7 +147,9 @@ export function setSignalHandler(sig: SignalName, handler: SignalHandler | null)
   }
   const fresh: Installed = { handler, listener: () => fresh.handler() };
   try {
+    // While paused, resumeSignalListeners() adds it; the check still runs.
     process.on(sig, fresh.listener);
+    if (paused) process.off(sig, fresh.listener);
   } catch (error) {
     throw new RuntimeError(`sig ${sig} cannot be caught`, { cause: error });
   }
@@ -156,7 +158,7 @@ export function setSignalHandler(sig: SignalName, handler: SignalHandler | null)
 
 /** @internal How many host listeners of `sig` other code installed. */
 export function foreignListenerCount(sig: SignalName): number {
-  return process.listenerCount(sig) - (installed.has(sig) ? 1 : 0);
+  return process.listenerCount(sig) - (installed.has(sig) && !paused ? 1 : 0);
 }
 
 // The handlers each loop installed: what `removeSignalHandler` and `close()` undo.
@@ -208,4 +210,25 @@ export function removeAllLoopSignalHandlers(loop: EventLoop): void {
   const handlers = loopHandlers.get(loop);
   if (handlers === undefined) return;
   for (const sig of [...handlers.keys()]) removeLoopSignalHandler(loop, sig);
+}
+
+// Paused: the host listeners are off while the handlers stay in the table.
+let paused = false;
+
+/**
+ * @internal Take every host listener off (the handlers stay), so that they
+ * do not keep the process alive: the loop does this when nothing it knows
+ * of can wake it (see `loop.ts`, `#waitForWork`).
+ */
+export function pauseSignalListeners(): void {
+  if (paused) return;
+  paused = true;
+  for (const [sig, entry] of installed) process.off(sig, entry.listener);
+}
+
+/** @internal Put the host listeners back after `pauseSignalListeners`. */
+export function resumeSignalListeners(): void {
+  if (!paused) return;
+  paused = false;
+  for (const [sig, entry] of installed) process.on(sig, entry.listener);
 }

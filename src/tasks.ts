@@ -531,7 +531,10 @@ export function wrapThenable<T>(thenable: PromiseLike<T>, loop: EventLoop): Futu
   // A closed loop would never settle the Future: refuse, as asyncio does.
   loop._checkOpen();
   const future = new Future<T>(loop);
+  // The loop waits for the host while the promise is pending.
+  loop._holdHost();
   const settle = (settleFuture: () => void) => {
+    loop._releaseHost();
     if (!future.done() && !loop.isClosed()) settleFuture();
   };
   thenable.then(

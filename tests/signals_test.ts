@@ -304,6 +304,13 @@ describe("signals in a real process", () => {
     assert.equal(code, 130, stderr);
   });
 
+  it("run(): a deadlocked program ends, on every runtime, instead of hanging", async () => {
+    const { code, lines } = await runWithSignals(["tests/fixtures/deadlocked_main"], {}, 20_000);
+    assert.deepEqual(lines, ["waiting forever"]);
+    assert.notEqual(code, 0); // ended by the host: Deno 1, Node 13
+    assert.notEqual(code, null); // not killed by the test's time limit
+  });
+
   it("run(): a second Ctrl-C ends a main that ignores the first", async () => {
     const { code, lines, stderr } = await runWithSignals(
       ["tests/fixtures/ctrl_c_main", "stubborn"],
