@@ -200,3 +200,43 @@ describe("cancelling waiters of one primitive", () => {
       assert.equal(queue.qsize(), 0);
     }));
 });
+
+describe("Condition.wait() cancelled while it waits for the lock again", () => {
+  it("takes the lock first, then raises the last CancelledError (CPython's trace)", () =>
+    runVirtual(async () => {
+      // CPython 3.13: main releases, locked=True / cancelled, locked=True /
+      // task cancelled ('second',) / after: locked=False
+      const cond = new Condition();
+      const trace: string[] = [];
+      const waiter = createTask(() =>
+        cond.with(async () => {
+          try {
+            await cond.wait();
+            trace.push("woke");
+          } catch (error) {
+            trace.push(`cancelled, locked=${cond.locked()}`);
+            throw error;
+          }
+        })
+      );
+      await sleep(0);
+      await cond.with(async () => {
+        cond.notify();
+        await sleep(0); // notified: now waiting for the lock
+        waiter.cancel("first");
+        await sleep(0);
+        waiter.cancel("second");
+        await sleep(0);
+        trace.push(`main releases, locked=${cond.locked()}`);
+      });
+      const error = await failure(waiter);
+      trace.push(`task cancelled ${(error as Error).message}`);
+      trace.push(`after: locked=${cond.locked()}`);
+      assert.deepEqual(trace, [
+        "main releases, locked=true",
+        "cancelled, locked=true",
+        "task cancelled second",
+        "after: locked=false",
+      ]);
+    }));
+});
