@@ -253,6 +253,41 @@ const shipped = (file: string) => {
   return /^mod\.(d\.)?ts$/.test(rel) || rel.startsWith("src/");
 };
 
+/** README sections the npm package keeps, after its title and Node section. */
+const NPM_README_SECTIONS = ["Python → TypeScript", "How it works", "FAQ", "License"];
+
+/**
+ * The npm package's README, made from the repository's: the title and
+ * tagline, the "Using it" section's Node part (JavaScript that Node runs as
+ * written; CI runs it from the packed tarball), then the sections that hold
+ * on every runtime. The Deno and Bun parts, the examples, the benchmarks and
+ * the commands for a clone stay in the repository's README.
+ */
+function npmReadme(readme: string): string {
+  const [head, ...rest] = readme.split(/^## /m);
+  const sections = new Map(rest.map((section) => {
+    const newline = section.indexOf("\n");
+    return [section.slice(0, newline).trim(), section.slice(newline + 1).trim()];
+  }));
+  const title = head.match(/^# .*\n\n(?:.+\n)+/)?.[0];
+  const node = sections.get("Using it")?.match(/^### Node\n([\s\S]*?)(?=^### |$(?![\s\S]))/m)?.[1];
+  const missing = [
+    ...(title ? [] : ["the title and tagline"]),
+    ...(node ? [] : ['"Using it" > "### Node"']),
+    ...NPM_README_SECTIONS.filter((name) => !sections.has(name)).map((name) => `"${name}"`),
+  ];
+  if (missing.length > 0) {
+    console.error(`Cannot build the npm README: README.md has no ${missing.join(", ")}`);
+    Deno.exit(1);
+  }
+  const parts = [
+    title!.trim(),
+    "## Using it (Node)\n\n" + node!.trim(),
+    ...NPM_README_SECTIONS.map((name) => `## ${name}\n\n${sections.get(name)}`),
+  ];
+  return parts.join("\n\n") + "\n";
+}
+
 const inputs: string[] = [];
 const assets: string[] = [];
 for (const tree of TREES) {
@@ -373,12 +408,14 @@ for (const file of inputs.filter(shipped)) {
   await Deno.mkdir(path.dirname(target), { recursive: true });
   await Deno.copyFile(file, target);
 }
-for (const name of ["README.md", "LICENSE"]) {
-  await Deno.copyFile(path.join(ROOT, name), path.join(OUT, name)).catch((e) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    console.warn(`warning: ${name} is missing; the package goes out without it`);
-  });
-}
+await Deno.copyFile(path.join(ROOT, "LICENSE"), path.join(OUT, "LICENSE")).catch((e) => {
+  if (!(e instanceof Deno.errors.NotFound)) throw e;
+  console.warn("warning: LICENSE is missing; the package goes out without it");
+});
+await Deno.writeTextFile(
+  path.join(OUT, "README.md"),
+  npmReadme(await Deno.readTextFile(path.join(ROOT, "README.md"))),
+);
 
 const packageJson = {
   name: "asyncio-ts",

@@ -186,22 +186,40 @@ if ! (cd "$app" && npm install --no-audit --no-fund --loglevel=error \
   finish
 fi
 
-expected=$'Hello!\nGoodbye!\nexecutor: 42 5'
+# The package's README: its first JavaScript block, run as written; README.md
+# says it prints "slept 42".
+awk '/^```js$/ { inside = 1; next } /^```$/ && inside { exit } inside' \
+  "$app/node_modules/asyncio-ts/README.md" >"$app/readme.mjs"
+declare -A expect=(
+  [esm.mjs]=$'Hello!\nGoodbye!\nexecutor: 42 5'
+  [cjs.cjs]=$'Hello!\nGoodbye!\nexecutor: 42 5'
+  [readme.mjs]="slept 42"
+)
+# Runs consumer $2 with runtime $3, named $1 in the report.
+run_consumer() {
+  local name=$1 consumer=$2 bin=$3 out rc expected=${expect[$2]}
+  # A Worker left alive would keep the process from exiting: the timeout catches it.
+  out=$(cd "$app" && timeout "$CONSUMER_TIMEOUT_S" "$bin" "$consumer" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 0 ] && [ "$out" = "$expected" ]; then
+    ok "$name $consumer: prints ${expected//$'\n'/ / }"
+  else
+    printf '%s\n' "$out" | sed 's/^/  | /'
+    bad "$name $consumer (exit $rc; expected the lines: ${expected//$'\n'/ / })"
+  fi
+}
 for major in 20 22 24; do
   bin=${nodes[$major]}
   [ -x "$bin" ] || continue
-  for consumer in esm.mjs cjs.cjs; do
-    # A Worker left alive would keep the process from exiting: the timeout catches it.
-    out=$(cd "$app" && timeout "$CONSUMER_TIMEOUT_S" "$bin" "$consumer" 2>&1)
-    rc=$?
-    if [ "$rc" -eq 0 ] && [ "$out" = "$expected" ]; then
-      ok "node $major $consumer: quickstart and executor jobs"
-    else
-      printf '%s\n' "$out" | sed 's/^/  | /'
-      bad "node $major $consumer (exit $rc; expected the lines: ${expected//$'\n'/ / })"
-    fi
-  done
+  for consumer in esm.mjs cjs.cjs readme.mjs; do run_consumer "node $major" "$consumer" "$bin"; done
 done
+# Bun, when scripts/ci/bun.sh installed it, runs the same tarball.
+bun=$ROOT/.tools/bun/node_modules/@oven/bun-linux-x64/bin/bun
+if [ -x "$bun" ]; then
+  for consumer in esm.mjs cjs.cjs readme.mjs; do
+    run_consumer "bun $("$bun" --version)" "$consumer" "$bun"
+  done
+fi
 
 step "consumer: source and declaration maps"
 out=$(cd "$app" && "${nodes[20]}" --enable-source-maps maps.mjs 2>&1)
