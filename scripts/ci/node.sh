@@ -167,7 +167,7 @@ fi
 tarball=$tmp/$tarball
 tar tzf "$tarball" | sort >"$tmp/contents"
 missing=""
-for f in package.json mod.js mod.d.ts README.md LICENSE src/executor; do
+for f in package.json mod.js mod.d.ts mod.d.ts.map README.md LICENSE src/executor ts/mod.ts ts/src/; do
   grep -q "^package/$f" "$tmp/contents" || missing="$missing $f"
 done
 extra=$(grep -E '^package/(tests|examples|scripts|ci-logs|report\.)' "$tmp/contents" | head -n 5 | tr '\n' ' ')
