@@ -4,7 +4,10 @@
  * Output, in `npm/` (git-ignored), keeps the repository's layout so that every
  * relative URL still points where it did in the sources:
  *
- * - `mod.js`, `mod.d.ts`, `src/**` (ESM + declarations): the package itself;
+ * - `mod.js`, `mod.d.ts`, `src/**` (ESM + declarations, with source and
+ *   declaration maps): the package itself;
+ * - `ts/`: a copy of `mod.ts` and `src/**`, shipped for the maps to point at
+ *   (beside the `.d.ts` files they would be picked up by TypeScript instead);
  * - `tests/**`, `examples/**`, `scripts/bench/**`: compiled the same way, for
  *   `node --test`, for trying the examples and for running the benchmarks on
  *   Node; kept out of the tarball by `files`.
@@ -21,6 +24,11 @@
  * hazard). Node 20.19+ and 22.12+ `require()` the ES modules directly, which
  * the CI consumer check exercises; that holds while no shipped module uses
  * top-level `await`.
+ *
+ * The declarations leave out what is marked `@internal`, name the package
+ * "asyncio-ts" in their examples, and must compile in a project that adds
+ * nothing for them (no @types/node, the target's default library): the build
+ * checks that last point.
  *
  * Type errors in `mod.ts` and `src/` fail the build (they would reach users
  * through the `.d.ts`); in the other trees they are listed but not fatal,
@@ -135,6 +143,25 @@ const rewriteDeclarations: ts.TransformerFactory<ts.SourceFile | ts.Bundle> = (c
           node.attributes,
         );
       }
+    } else if (ts.isClassDeclaration(node) && hasInternalConstructor(node)) {
+      // `stripInternal` drops an `@internal` constructor, which would leave
+      // the implicit `new X()` with no arguments: users could then write a
+      // call that fails at run time. A protected constructor keeps `new`
+      // closed to them and still lets a shipped subclass extend the class.
+      const visited = ts.visitEachChild(node, visit, context);
+      const closed = factory.createConstructorDeclaration(
+        [factory.createModifier(ts.SyntaxKind.ProtectedKeyword)],
+        [],
+        undefined,
+      );
+      return factory.updateClassDeclaration(
+        visited,
+        visited.modifiers,
+        visited.name,
+        visited.typeParameters,
+        visited.heritageClauses,
+        [closed, ...visited.members],
+      );
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
       const literal = rewrittenLiteral(factory, node.argument.literal);
       if (literal) {
@@ -150,8 +177,54 @@ const rewriteDeclarations: ts.TransformerFactory<ts.SourceFile | ts.Bundle> = (c
     }
     return ts.visitEachChild(node, visit, context);
   };
-  return (file) => ts.visitNode(file, visit) as ts.SourceFile | ts.Bundle;
+  return (file) => {
+    const result = ts.visitNode(file, visit) as ts.SourceFile | ts.Bundle;
+    if (!ts.isSourceFile(result) || !usesDisposable(result)) return result;
+    // `Disposable` and `Symbol.asyncDispose` are in TypeScript's
+    // `esnext.disposable` library, which a project gets from `lib: ["esnext"]`
+    // or from @types/node, but not from a target's default library: without
+    // this reference such a project fails on our types (`skipLibCheck: false`).
+    // `preserve` keeps the directive in the emitted declarations.
+    const reference = { fileName: "esnext.disposable", pos: -1, end: -1, preserve: true };
+    return factory.updateSourceFile(
+      result,
+      result.statements,
+      result.isDeclarationFile,
+      result.referencedFiles,
+      result.typeReferenceDirectives,
+      result.hasNoDefaultLib,
+      [...result.libReferenceDirectives, reference],
+    );
+  };
 };
+
+/** Whether the source of a declared class has a constructor marked `@internal` (and so stripped). */
+function hasInternalConstructor(node: ts.ClassDeclaration): boolean {
+  if (node.members.some(ts.isConstructorDeclaration)) return false;
+  const source = ts.getOriginalNode(node);
+  if (!ts.isClassDeclaration(source)) return false;
+  return source.members.some((member) =>
+    ts.isConstructorDeclaration(member) &&
+    ts.getJSDocTags(member).some((tag) => tag.tagName.text === "internal")
+  );
+}
+
+/** Whether a declaration tree names a type of the `esnext.disposable` library. */
+function usesDisposable(root: ts.Node): boolean {
+  const names = /^(Async)?Disposable(Stack)?$|^SuppressedError$/;
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isIdentifier(node) && names.test(node.text)) found = true;
+    else if (
+      ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) &&
+      node.expression.text === "Symbol" && /^(dispose|asyncDispose)$/.test(node.name.text)
+    ) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  visit(root);
+  return found;
+}
 
 /**
  * Every file under `tree` (a file or a directory), in a stable order. Left
@@ -180,6 +253,41 @@ const shipped = (file: string) => {
   return /^mod\.(d\.)?ts$/.test(rel) || rel.startsWith("src/");
 };
 
+/** README sections the npm package keeps, after its title and Node section. */
+const NPM_README_SECTIONS = ["Python → TypeScript", "How it works", "FAQ", "License"];
+
+/**
+ * The npm package's README, made from the repository's: the title and
+ * tagline, the "Using it" section's Node part (JavaScript that Node runs as
+ * written; CI runs it from the packed tarball), then the sections that hold
+ * on every runtime. The Deno and Bun parts, the examples, the benchmarks and
+ * the commands for a clone stay in the repository's README.
+ */
+function npmReadme(readme: string): string {
+  const [head, ...rest] = readme.split(/^## /m);
+  const sections = new Map(rest.map((section) => {
+    const newline = section.indexOf("\n");
+    return [section.slice(0, newline).trim(), section.slice(newline + 1).trim()];
+  }));
+  const title = head.match(/^# .*\n\n(?:.+\n)+/)?.[0];
+  const node = sections.get("Using it")?.match(/^### Node\n([\s\S]*?)(?=^### |$(?![\s\S]))/m)?.[1];
+  const missing = [
+    ...(title ? [] : ["the title and tagline"]),
+    ...(node ? [] : ['"Using it" > "### Node"']),
+    ...NPM_README_SECTIONS.filter((name) => !sections.has(name)).map((name) => `"${name}"`),
+  ];
+  if (missing.length > 0) {
+    console.error(`Cannot build the npm README: README.md has no ${missing.join(", ")}`);
+    Deno.exit(1);
+  }
+  const parts = [
+    title!.trim(),
+    "## Using it (Node)\n\n" + node!.trim(),
+    ...NPM_README_SECTIONS.map((name) => `## ${name}\n\n${sections.get(name)}`),
+  ];
+  return parts.join("\n\n") + "\n";
+}
+
 const inputs: string[] = [];
 const assets: string[] = [];
 for (const tree of TREES) {
@@ -202,6 +310,13 @@ const options: ts.CompilerOptions = {
   allowImportingTsExtensions: true,
   rewriteRelativeImportExtensions: true,
   declaration: true,
+  // Members and functions marked `@internal` stay out of the published types
+  // (they still exist in the JavaScript, where the library itself uses them).
+  stripInternal: true,
+  // Maps point into `ts/`, the shipped copy of the sources: go-to-definition
+  // and `node --enable-source-maps` stack traces land in the TypeScript.
+  sourceMap: true,
+  declarationMap: true,
   strict: true,
   skipLibCheck: true,
   rootDir: ROOT,
@@ -223,10 +338,33 @@ const program = ts.createProgram({
   options,
   host,
 });
+/** Where the package ships its TypeScript sources, for the maps to point at. */
+const SOURCES = path.join(OUT, "ts");
+/** The sources of a map, moved from the repository to their copy in `ts/`. */
+function shippedMap(mapFile: string, text: string): string {
+  const map = JSON.parse(text);
+  const dir = path.dirname(mapFile);
+  map.sources = map.sources.map((source: string) => {
+    const copy = path.join(SOURCES, path.relative(ROOT, path.resolve(dir, source)));
+    return path.relative(dir, copy).split(path.sep).join("/");
+  });
+  return JSON.stringify(map);
+}
 // Declarations are written for the package only: tests and examples need none.
 const writeFile: ts.WriteFileCallback = (file, text, bom, onError, sources, data) => {
-  const source = path.join(ROOT, path.relative(OUT, file));
-  if (file.endsWith(".d.ts") && !shipped(source)) return;
+  const rel = path.relative(OUT, file).split(path.sep).join("/");
+  const inPackage = /^(mod\.|src\/)/.test(rel);
+  if (/\.d\.ts(\.map)?$/.test(file) && !inPackage) return;
+  if (inPackage) {
+    if (file.endsWith(".map")) {
+      text = shippedMap(file, text);
+    } else {
+      // The JSDoc examples import the package by its JSR name (or as
+      // "./mod.ts"); npm users import it as "asyncio-ts". Same line count,
+      // so the maps stay right.
+      text = text.replaceAll(/from "(@asyncio-ts\/asyncio|\.\/mod\.ts)";/g, 'from "asyncio-ts";');
+    }
+  }
   host.writeFile(file, text, bom, onError, sources, data);
 };
 const emitted = program.emit(undefined, writeFile, undefined, false, {
@@ -265,12 +403,19 @@ for (const file of assets) {
   await Deno.mkdir(path.dirname(target), { recursive: true });
   await Deno.copyFile(file, target);
 }
-for (const name of ["README.md", "LICENSE"]) {
-  await Deno.copyFile(path.join(ROOT, name), path.join(OUT, name)).catch((e) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    console.warn(`warning: ${name} is missing; the package goes out without it`);
-  });
+for (const file of inputs.filter(shipped)) {
+  const target = path.join(SOURCES, path.relative(ROOT, file));
+  await Deno.mkdir(path.dirname(target), { recursive: true });
+  await Deno.copyFile(file, target);
 }
+await Deno.copyFile(path.join(ROOT, "LICENSE"), path.join(OUT, "LICENSE")).catch((e) => {
+  if (!(e instanceof Deno.errors.NotFound)) throw e;
+  console.warn("warning: LICENSE is missing; the package goes out without it");
+});
+await Deno.writeTextFile(
+  path.join(OUT, "README.md"),
+  npmReadme(await Deno.readTextFile(path.join(ROOT, "README.md"))),
+);
 
 const packageJson = {
   name: "asyncio-ts",
@@ -286,7 +431,10 @@ const packageJson = {
     "./package.json": "./package.json",
   },
   // tests/, examples/ and scripts/bench/ are built next to the package but not shipped.
-  files: ["mod.js", "mod.d.ts", "src/"],
+  // ts/ holds the TypeScript sources the source and declaration maps point at.
+  files: ["mod.js", "mod.js.map", "mod.d.ts", "mod.d.ts.map", "src/", "ts/"],
+  // No module does anything on import beyond defining its own values.
+  sideEffects: false,
   // 20.19 is the first Node 20 whose require() loads ES modules (for CommonJS users).
   engines: { node: ">=20.19.0" },
   keywords: ["asyncio", "async", "event-loop", "task", "cancellation", "taskgroup", "worker"],
@@ -295,6 +443,34 @@ await Deno.writeTextFile(
   path.join(OUT, "package.json"),
   JSON.stringify(packageJson, null, 2) + "\n",
 );
+
+// The shipped declarations must compile on their own in a user's project that
+// has neither @types/node nor `lib: ["esnext"]`: a target's default library,
+// strict, and `skipLibCheck` off. (scripts/ci/node.sh checks the same from the
+// packed tarball with TypeScript 5 and 6.)
+const declarations: string[] = [];
+for (const tree of ["mod.d.ts", "src"]) {
+  for await (const file of walk(path.join(OUT, tree))) {
+    if (file.endsWith(".d.ts")) declarations.push(file);
+  }
+}
+const typesCheck = ts.createProgram(declarations, {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  target: ts.ScriptTarget.ES2022,
+  strict: true,
+  skipLibCheck: false,
+  types: [],
+  noEmit: true,
+});
+const typesErrors = ts.getPreEmitDiagnostics(typesCheck);
+if (typesErrors.length > 0) {
+  console.error(ts.formatDiagnostics(typesErrors, formatHost));
+  console.error(
+    `Cannot build the npm package: its declarations have ${typesErrors.length} error(s)`,
+  );
+  Deno.exit(1);
+}
 
 const count = (dir: string) => inputs.filter((f) => path.relative(ROOT, f).startsWith(dir)).length;
 console.log(

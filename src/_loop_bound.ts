@@ -15,7 +15,7 @@ import { RuntimeError } from "./errors.ts";
 import type { EventLoop } from "./loop.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 
-/** @internal Base of the primitives that bind to the first loop that waits on them. */
+/** Base of the primitives that bind to the first loop that waits on them; not in mod.ts. */
 export abstract class LoopBound {
   #loop: EventLoop | null = null;
 

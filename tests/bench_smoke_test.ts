@@ -38,7 +38,7 @@ describe("benchmark harness and report", () => {
     const line = await measure(workloadById("B1"), { n: 100, runs: 1 });
     assert.equal(line.workload, "B1");
     assert.equal(line.impl, "asyncio-ts");
-    assert.match(line.runtime, /^(deno|node) \d+\.\d+\.\d+$/);
+    assert.match(line.runtime, /^(deno|node|bun) \d+\.\d+\.\d+$/);
     assert.equal(line.runs.length, 1);
     assert.ok(line.floor !== null && line.floor.median > 0);
     assert.equal(line.ratio, Number((line.median / line.floor.median).toPrecision(5)));

@@ -1,14 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { needsDeno, runDeno } from "./_subprocess.ts";
+import { needsTypeScriptRuntime, runProgram } from "./_subprocess.ts";
 
 // `time.ctime()` form: "Sun Mar 13 16:57:56 2022".
 const CTIME = String.raw`[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}`;
 
-describe("the book's listings", { skip: needsDeno }, () => {
+describe("the book's listings", { skip: needsTypeScriptRuntime }, () => {
   for (const example of ["quickstart", "hello_ish_world"]) {
     it(`examples/${example}.ts prints Hello! then Goodbye!, with no flags`, async () => {
-      const { code, stdout, stderr } = await runDeno(["run", `examples/${example}.ts`]);
+      const { code, stdout, stderr } = await runProgram(`examples/${example}.ts`);
       assert.equal(stderr, "");
       assert.equal(code, 0);
       const lines = stdout.trimEnd().split("\n");
@@ -19,9 +19,9 @@ describe("the book's listings", { skip: needsDeno }, () => {
   }
 });
 
-describe("errors no one retrieved", { skip: needsDeno }, () => {
+describe("errors no one retrieved", { skip: needsTypeScriptRuntime }, () => {
   it("are each reported once by the loop, and none is an unhandled rejection", async () => {
-    const { code, stdout, stderr } = await runDeno(["run", "tests/fixtures/never_retrieved.ts"]);
+    const { code, stdout, stderr } = await runProgram("tests/fixtures/never_retrieved.ts");
     assert.equal(code, 0, stderr);
     assert.equal(stdout.trim(), "unhandled rejections: 0");
     const count = (firstLine: string) =>

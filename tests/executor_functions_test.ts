@@ -167,7 +167,11 @@ describe("moduleFunction()", () => {
 
 describe("withOptions()", () => {
   it("keeps a function callable locally, with its name", () => {
-    const add = (a: number, b: number) => a + b;
+    // A declaration, not `const add = () => ...`: Bun 1.4.5 gives an arrow
+    // function declared inside another function in a .ts file no name.
+    function add(a: number, b: number) {
+      return a + b;
+    }
     const configured = withOptions(add, { timeout: 1 });
     assert.equal(configured(1, 2), 3);
     assert.equal(configured.name, "add");

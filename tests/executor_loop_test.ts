@@ -14,7 +14,7 @@ import {
   WorkerPoolExecutor,
 } from "../mod.ts";
 import { runVirtual } from "./_virtual.ts";
-import { needsDeno, runDeno } from "./_subprocess.ts";
+import { needsTypeScriptRuntime, runProgram } from "./_subprocess.ts";
 
 /** An executor that runs nothing: jobs settle when the test says so. */
 class ManualExecutor implements Executor {
@@ -160,9 +160,9 @@ describe("toThread() and the default Worker pool", () => {
   });
 });
 
-describe("examples/quickstart_exe.ts", { skip: needsDeno }, () => {
+describe("examples/quickstart_exe.ts", { skip: needsTypeScriptRuntime }, () => {
   it("prints Hello!, then Hello from a thread!, then Goodbye!, with no flags", async () => {
-    const { code, stdout, stderr } = await runDeno(["run", "examples/quickstart_exe.ts"]);
+    const { code, stdout, stderr } = await runProgram("examples/quickstart_exe.ts");
     assert.equal(code, 0, stderr);
     const lines = stdout.trimEnd().split("\n").map((line) => line.replace(/^.{24} /, ""));
     assert.deepEqual(lines, ["Hello!", "Hello from a thread!", "Goodbye!"]);

@@ -8,6 +8,7 @@ import { jobSignal } from "../src/executor/worker_api.ts";
 
 const SKIP = typeof (globalThis as { Worker?: unknown }).Worker !== "function" &&
   "this runtime has no global Worker";
+const isDeno = "Deno" in globalThis;
 
 describe('WorkerPoolExecutor({ backend: "web" })', { skip: SKIP }, () => {
   it("runs jobs and shuts down leaving no Worker", async () => {
@@ -34,7 +35,9 @@ describe('WorkerPoolExecutor({ backend: "web" })', { skip: SKIP }, () => {
     assert.equal(await pool.submit(() => "replaced"), "replaced");
   });
 
-  it("notices a job that closes its Worker (no event fires for it)", async () => {
+  it("notices a job that closes its Worker (no event fires for it)", {
+    skip: !isDeno && "Deno's Worker only: Bun's has no global close()",
+  }, async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1, backend: "web" });
     const job = pool.submit(() => {
       (globalThis as unknown as { close(): void }).close();
@@ -44,7 +47,7 @@ describe('WorkerPoolExecutor({ backend: "web" })', { skip: SKIP }, () => {
     assert.equal(await pool.submit(() => "replaced"), "replaced");
   });
 
-  it("notices a job that calls Deno.exit()", async () => {
+  it("notices a job that calls Deno.exit()", { skip: !isDeno && "Deno only" }, async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1, backend: "web" });
     const job = pool.submit(() => {
       (globalThis as unknown as { Deno: { exit(code: number): never } }).Deno.exit(5);

@@ -18,7 +18,7 @@ import {
   sleep,
 } from "../mod.ts";
 import { failure, runVirtual, yields } from "./_virtual.ts";
-import { needsDeno, runDeno } from "./_subprocess.ts";
+import { needsTypeScriptRuntime, runProgram } from "./_subprocess.ts";
 
 const isShutDown = (e: unknown) => e instanceof QueueShutDown;
 
@@ -665,9 +665,9 @@ describe("PriorityQueue", () => {
     }));
 });
 
-describe("examples/producer_consumer.ts", { skip: needsDeno }, () => {
+describe("examples/producer_consumer.ts", { skip: needsTypeScriptRuntime }, () => {
   it("runs with no flags; every job is handled once, then the consumers stop", async () => {
-    const { code, stdout, stderr } = await runDeno(["run", "examples/producer_consumer.ts"]);
+    const { code, stdout, stderr } = await runProgram("examples/producer_consumer.ts");
     assert.equal(stderr, "");
     assert.equal(code, 0);
     const handled = [...stdout.matchAll(/^c\d handled \d+: (.*)$/gm)].flatMap((m) =>

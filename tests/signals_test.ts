@@ -11,7 +11,7 @@ import {
   sleep,
 } from "../mod.ts";
 import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
-import { denoPath } from "./_subprocess.ts";
+import { bunPath, denoPath } from "./_subprocess.ts";
 
 // process.emit() calls the listeners as a real signal would; the child
 // process tests below send real ones.
@@ -207,8 +207,8 @@ interface Child {
 
 /**
  * Run one of the project's programs (`examples/x`, without extension) with
- * the runtime running the tests: `deno run x.ts` under Deno, `node x.js` in
- * the npm build. Each time its stdout prints a line in `triggers`, send the
+ * the runtime running the tests: `deno run x.ts` under Deno, `bun x.ts` under
+ * Bun, `node x.js` in the npm build. Each time its stdout prints a line in `triggers`, send the
  * signal paired with it. Resolves with what it printed.
  */
 function runWithSignals(
@@ -219,6 +219,8 @@ function runWithSignals(
   return new Promise((resolve, reject) => {
     const [exec, args] = denoPath !== undefined
       ? [denoPath, ["run", `${program}.ts`, ...programArgs]]
+      : bunPath !== undefined
+      ? [bunPath, [`${program}.ts`, ...programArgs]]
       : [process.execPath, [`${program}.js`, ...programArgs]];
     const child = spawn(exec, args, {
       cwd: new URL("..", import.meta.url),

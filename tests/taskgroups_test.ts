@@ -16,7 +16,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
-import { needsDeno, runDeno } from "./_subprocess.ts";
+import { needsTypeScriptRuntime, runProgram } from "./_subprocess.ts";
 
 function fail(after: number, error: unknown): () => Promise<never> {
   return async () => {
@@ -456,9 +456,9 @@ describe("taskGroup()", () => {
   });
 });
 
-describe("examples/taskgroup.ts", { skip: needsDeno }, () => {
+describe("examples/taskgroup.ts", { skip: needsTypeScriptRuntime }, () => {
   it("runs with no flags and prints the group's story", async () => {
-    const { code, stdout, stderr } = await runDeno(["run", "examples/taskgroup.ts"]);
+    const { code, stdout, stderr } = await runProgram("examples/taskgroup.ts");
     assert.equal(code, 0, stderr);
     assert.equal(stderr, "");
     assert.deepEqual(stdout.trimEnd().split("\n"), [

@@ -14,7 +14,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { runVirtual, virtualLoop } from "./_virtual.ts";
-import { needsDeno, runDeno } from "./_subprocess.ts";
+import { needsTypeScriptRuntime, runProgram } from "./_subprocess.ts";
 
 describe("timeout()", () => {
   it("returns the body's result when it finishes in time", async () => {
@@ -547,9 +547,9 @@ describe("Timeout", () => {
   });
 });
 
-describe("examples/timeout.ts", { skip: needsDeno }, () => {
+describe("examples/timeout.ts", { skip: needsTypeScriptRuntime }, () => {
   it("runs with no flags; cleanup runs before each TimeoutError", async () => {
-    const { code, stdout, stderr } = await runDeno(["run", "examples/timeout.ts"]);
+    const { code, stdout, stderr } = await runProgram("examples/timeout.ts");
     assert.equal(code, 0, stderr);
     assert.equal(stderr, "");
     assert.deepEqual(stdout.trimEnd().split("\n"), [

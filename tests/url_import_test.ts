@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 
 const SKIP = "Deno" in globalThis
   ? false
-  : "runs `deno run` on an http: URL; Node cannot import modules from http: URLs";
+  : "runs `deno run` on an http: URL; Node and Bun cannot import modules from http: URLs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TYPES: Record<string, string> = {

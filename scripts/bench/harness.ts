@@ -55,10 +55,12 @@ export interface MeasureOptions {
   workload?: WorkloadOptions;
 }
 
-/** "deno 2.9.6" or "node 24.11.0". */
+/** "deno 2.9.6", "bun 1.4.5" or "node 24.11.0". */
 export function runtimeName(): string {
-  const deno = (process.versions as { deno?: string }).deno;
-  return deno ? `deno ${deno}` : `node ${process.versions.node}`;
+  const { deno, bun } = process.versions as { deno?: string; bun?: string };
+  if (deno) return `deno ${deno}`;
+  // Bun reports a Node version too: ask for Bun's first.
+  return bun ? `bun ${bun}` : `node ${process.versions.node}`;
 }
 
 /** "<cpu model> x<cores>, <GiB> GiB". */
@@ -150,7 +152,8 @@ async function samplesInFreshProcesses(
   runs: number,
 ): Promise<{ ours: Sample[]; floor: Sample[]; rssMb: number }> {
   const script = fileURLToPath(new URL("./one.ts", import.meta.url));
-  // The same runtime with a GC to call; Node passes its flags on, Deno needs its own.
+  // The same runtime with a GC to call; Node passes its flags on, Deno needs its
+  // own, Bun needs none (and runs one.ts itself).
   const command = (process.versions as { deno?: string }).deno
     ? ["run", "--allow-all", "--v8-flags=--expose-gc", script]
     : [...process.execArgv, script];

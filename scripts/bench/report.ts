@@ -67,11 +67,12 @@ export function isReportedOnly(runtime: string): boolean {
 
 const isTargeted = (runtime: string) => /^deno /.test(runtime) || /^node 24\./.test(runtime);
 
-/** Deno, then Node newest first, then anything else (Python). */
+/** Deno, then Node newest first, then Bun, then anything else (Python). */
 function runtimeOrder(runtime: string): number {
   const node = /^node (\d+)\./.exec(runtime);
   if (runtime.startsWith("deno ")) return 0;
   if (node) return 100 - Number(node[1]);
+  if (runtime.startsWith("bun ")) return 100;
   return 1000;
 }
 

@@ -1,12 +1,12 @@
 /**
  * `deno task bench`: every workload (B1..B8) on asyncio-ts beside its floor,
  * one process per workload and runtime (a workload's garbage must not slow
- * the next one down): on Deno, and on every Node found (the machine's
- * `node`, `.tools/node22`, `.tools/node24`) from the npm build, which it
- * builds first when the sources are newer. Appends the result lines to
+ * the next one down): on Deno, on every Node found (the machine's `node`,
+ * `.tools/node22`, `.tools/node24`) from the npm build, which it builds first
+ * when the sources are newer, and on Bun (`.tools/bun`, from the sources). Appends the result lines to
  * `results/results.jsonl` and rewrites `results/latest.md`.
  *
- *     deno task bench [--only B1,B5] [--runtime deno,node24] [--quick]
+ *     deno task bench [--only B1,B5] [--runtime deno,node24,bun] [--quick]
  *
  * `--quick`: 1 run at N/10, printed only (nothing saved).
  *
@@ -31,7 +31,7 @@ const RESULTS = path.join(ROOT, "scripts/bench/results/results.jsonl");
 const PROCESS_TIMEOUT_MS = 15 * 60_000;
 
 interface Runtime {
-  /** What `--runtime` calls it: deno, node20, node22, node24. */
+  /** What `--runtime` calls it: deno, node20, node22, node24, bun. */
   key: string;
   bin: string;
   /** Arguments before the workload id. */
@@ -46,7 +46,10 @@ function optionList(flag: string): string[] | undefined {
   return value.split(",").map((item) => item.trim()).filter(Boolean);
 }
 
-/** Deno (this process's executable) and each Node binary present, by major version. */
+/**
+ * Deno (this process's executable), each Node binary present, by major
+ * version, and Bun if `scripts/ci/bun.sh` installed it.
+ */
 function findRuntimes(): Runtime[] {
   const runtimes: Runtime[] = [{
     key: "deno",
@@ -73,6 +76,12 @@ function findRuntimes(): Runtime[] {
       bin,
       args: ["--expose-gc", path.join(ROOT, "npm/scripts/bench/one.js")],
     });
+  }
+  // Bun runs the TypeScript sources, as Deno does; it has no --expose-gc but
+  // a `Bun.gc()` (see collectGarbage in workloads.ts).
+  const bun = path.join(ROOT, ".tools/bun/node_modules/@oven/bun-linux-x64/bin/bun");
+  if (existsSync(bun)) {
+    runtimes.push({ key: "bun", bin: bun, args: [path.join(ROOT, "scripts/bench/one.ts")] });
   }
   return runtimes;
 }
@@ -148,7 +157,7 @@ async function main(): Promise<number> {
       return runtime;
     })
     : found;
-  if (runtimes.some((runtime) => runtime.key !== "deno")) buildNpmIfStale();
+  if (runtimes.some((runtime) => runtime.key.startsWith("node"))) buildNpmIfStale();
 
   console.log(
     `benchmarks ${chosen.map((w) => w.id).join(" ")} on ${runtimes.map((r) => r.key).join(", ")}` +

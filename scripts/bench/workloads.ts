@@ -86,12 +86,14 @@ export interface Workload {
 
 // -- helpers -----------------------------------------------------------------
 
-const collect = (globalThis as { gc?: () => void }).gc;
+const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+const collect = (globalThis as { gc?: () => void }).gc ?? (bun && (() => bun.gc(true)));
 
 /**
  * A full garbage collection, when the runtime exposes one (`node --expose-gc`,
- * `deno --v8-flags=--expose-gc`): a run should not pay for its predecessor's
- * garbage, and memory figures should count live objects only.
+ * `deno --v8-flags=--expose-gc`, Bun's `Bun.gc(true)`): a run should not pay
+ * for its predecessor's garbage, and memory figures should count live objects
+ * only.
  */
 export function collectGarbage(): void {
   collect?.();

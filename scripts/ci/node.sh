@@ -18,6 +18,8 @@ ROOT=$PWD
 DENO=${DENO:-$ROOT/.tools/node_modules/.bin/deno}
 # Exact versions the consumer project installs; the package must work with them.
 TYPESCRIPT=typescript@6.0.3
+# The newest TypeScript 5, installed beside it under another name.
+TYPESCRIPT5=typescript5@npm:typescript@5.9.3
 TYPES_NODE=@types/node@20.19.43
 
 passed=0
@@ -165,7 +167,7 @@ fi
 tarball=$tmp/$tarball
 tar tzf "$tarball" | sort >"$tmp/contents"
 missing=""
-for f in package.json mod.js mod.d.ts README.md LICENSE src/executor; do
+for f in package.json mod.js mod.d.ts mod.d.ts.map README.md LICENSE src/executor ts/mod.ts ts/src/; do
   grep -q "^package/$f" "$tmp/contents" || missing="$missing $f"
 done
 extra=$(grep -E '^package/(tests|examples|scripts|ci-logs|report\.)' "$tmp/contents" | head -n 5 | tr '\n' ' ')
@@ -179,45 +181,78 @@ step "consumer: npm install of the tarball into a fresh project"
 app=$tmp/app
 bash scripts/ci/npm_consumer.sh "$app"
 if ! (cd "$app" && npm install --no-audit --no-fund --loglevel=error \
-  "$tarball" "$TYPESCRIPT" "$TYPES_NODE"); then
+  "$tarball" "$TYPESCRIPT" "$TYPESCRIPT5" "$TYPES_NODE"); then
   bad "npm install of the tarball"
   finish
 fi
 
-expected=$'Hello!\nGoodbye!\nexecutor: 42 5'
+# The package's README: its first JavaScript block, run as written; README.md
+# says it prints "slept 42".
+awk '/^```js$/ { inside = 1; next } /^```$/ && inside { exit } inside' \
+  "$app/node_modules/asyncio-ts/README.md" >"$app/readme.mjs"
+declare -A expect=(
+  [esm.mjs]=$'Hello!\nGoodbye!\nexecutor: 42 5'
+  [cjs.cjs]=$'Hello!\nGoodbye!\nexecutor: 42 5'
+  [readme.mjs]="slept 42"
+)
+# Runs consumer $2 with runtime $3, named $1 in the report.
+run_consumer() {
+  local name=$1 consumer=$2 bin=$3 out rc expected=${expect[$2]}
+  # A Worker left alive would keep the process from exiting: the timeout catches it.
+  out=$(cd "$app" && timeout "$CONSUMER_TIMEOUT_S" "$bin" "$consumer" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 0 ] && [ "$out" = "$expected" ]; then
+    ok "$name $consumer: prints ${expected//$'\n'/ / }"
+  else
+    printf '%s\n' "$out" | sed 's/^/  | /'
+    bad "$name $consumer (exit $rc; expected the lines: ${expected//$'\n'/ / })"
+  fi
+}
 for major in 20 22 24; do
   bin=${nodes[$major]}
   [ -x "$bin" ] || continue
-  for consumer in esm.mjs cjs.cjs; do
-    # A Worker left alive would keep the process from exiting: the timeout catches it.
-    out=$(cd "$app" && timeout "$CONSUMER_TIMEOUT_S" "$bin" "$consumer" 2>&1)
-    rc=$?
-    if [ "$rc" -eq 0 ] && [ "$out" = "$expected" ]; then
-      ok "node $major $consumer: quickstart and executor jobs"
-    else
-      printf '%s\n' "$out" | sed 's/^/  | /'
-      bad "node $major $consumer (exit $rc; expected the lines: ${expected//$'\n'/ / })"
-    fi
+  for consumer in esm.mjs cjs.cjs readme.mjs; do run_consumer "node $major" "$consumer" "$bin"; done
+done
+# Bun, when scripts/ci/bun.sh installed it, runs the same tarball.
+bun=$ROOT/.tools/bun/node_modules/@oven/bun-linux-x64/bin/bun
+if [ -x "$bun" ]; then
+  for consumer in esm.mjs cjs.cjs readme.mjs; do
+    run_consumer "bun $("$bun" --version)" "$consumer" "$bun"
   done
-done
+fi
 
-step "consumer: TypeScript against the shipped .d.ts"
-tsc() { (cd "$app" && "${nodes[20]}" node_modules/typescript/bin/tsc "$@" 2>&1); }
-for config in tsconfig.json tsconfig.dom.json; do
-  if out=$(tsc -p "$config"); then
-    ok "tsc -p $config: typed.ts and typed_cjs.cts compile, every @ts-expect-error is used"
-  else
-    printf '%s\n' "$out" | sed 's/^/  | /'
-    bad "tsc -p $config"
-  fi
-done
-out=$(tsc -p tsconfig.wrong.json)
-rc=$?
-if [ "$rc" -ne 0 ] && grep -q '^wrong\.ts([0-9]*,[0-9]*): error TS' <<<"$out"; then
-  ok "tsc: wrong.ts fails to compile, as it must"
+step "consumer: source and declaration maps"
+out=$(cd "$app" && "${nodes[20]}" --enable-source-maps maps.mjs 2>&1)
+if grep -q ' maps, missing sources: none$' <<<"$out" &&
+  grep -qx 'at Lock.release (ts/src/locks.ts)' <<<"$out"; then
+  ok "maps: $(head -n 1 <<<"$out" | cut -d, -f1), every source shipped; a stack frame lands in ts/src/locks.ts"
 else
   printf '%s\n' "$out" | sed 's/^/  | /'
-  bad "tsc: wrong.ts compiled (exit $rc) though it passes a string to sleep()"
+  bad "maps: expected every map's sources in the package and the frame 'at Lock.release (ts/src/locks.ts)'"
 fi
+
+step "consumer: TypeScript against the shipped .d.ts"
+# tsconfig.bare.json: no @types/node, default library; tsconfig.json: Node's
+# types, no DOM; tsconfig.dom.json: both. Each with TypeScript 6 and 5.
+for package in typescript typescript5; do
+  tsc() { (cd "$app" && "${nodes[20]}" "node_modules/$package/bin/tsc" "$@" 2>&1); }
+  version=$(tsc --version)
+  for config in tsconfig.bare.json tsconfig.json tsconfig.dom.json; do
+    if out=$(tsc -p "$config"); then
+      ok "$version -p $config: typed.ts and typed_cjs.cts compile, every @ts-expect-error is used"
+    else
+      printf '%s\n' "$out" | sed 's/^/  | /'
+      bad "$version -p $config"
+    fi
+  done
+  out=$(tsc -p tsconfig.wrong.json)
+  rc=$?
+  if [ "$rc" -ne 0 ] && grep -q '^wrong\.ts([0-9]*,[0-9]*): error TS' <<<"$out"; then
+    ok "$version: wrong.ts fails to compile, as it must"
+  else
+    printf '%s\n' "$out" | sed 's/^/  | /'
+    bad "$version: wrong.ts compiled (exit $rc) though it passes a string to sleep()"
+  fi
+done
 
 finish

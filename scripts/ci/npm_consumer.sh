@@ -45,6 +45,47 @@ run(async () => {
 }).then((results) => console.log(`executor: ${results.join(" ")}`));
 EOF
 
+# A project with nothing added: no @types/node (`types: []`, TypeScript 6's
+# default), the target's default library, and the shipped declarations checked
+# too (skipLibCheck off). Node's `console` comes from the DOM library here.
+cat >"$app/tsconfig.bare.json" <<'EOF'
+{
+  "compilerOptions": {
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "types": [],
+    "strict": true,
+    "skipLibCheck": false,
+    "noEmit": true
+  },
+  "files": ["typed.ts", "typed_cjs.cts"]
+}
+EOF
+# With --enable-source-maps, a stack trace through the library names the
+# TypeScript source shipped in ts/; and every map's sources are in the package.
+cat >"$app/maps.mjs" <<'EOF'
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Lock } from "asyncio-ts";
+
+const root = "node_modules/asyncio-ts";
+const maps = readdirSync(root, { recursive: true }).filter((f) => f.endsWith(".map"));
+const missing = [];
+for (const map of maps) {
+  for (const source of JSON.parse(readFileSync(join(root, map), "utf8")).sources) {
+    if (!existsSync(join(root, dirname(map), source))) missing.push(`${map}: ${source}`);
+  }
+}
+let frame = "";
+try {
+  new Lock().release();
+} catch (error) {
+  frame = error.stack.split("\n")[1].trim();
+}
+console.log(`${maps.length} maps, missing sources: ${missing.join(", ") || "none"}`);
+console.log(frame.replace(/\(.*node_modules\/asyncio-ts\//, "(").replace(/:\d+:\d+\)$/, ")"));
+EOF
+
 # A Node project's usual setup: no DOM library, Node's types, and the shipped
 # declarations checked too (skipLibCheck off).
 cat >"$app/tsconfig.json" <<'EOF'
@@ -72,7 +113,15 @@ EOF
 # Every @ts-expect-error must meet its error, or tsc fails: so the wrong calls
 # are proved to be rejected, not just the right ones accepted.
 cat >"$app/typed.ts" <<'EOF'
-import { CancelledError, createTask, getRunningLoop, run, sleep, toThread } from "asyncio-ts";
+import {
+  CancelledError,
+  createTask,
+  getRunningLoop,
+  Handle,
+  run,
+  sleep,
+  toThread,
+} from "asyncio-ts";
 import type { Task } from "asyncio-ts";
 
 const total: number = await run(async () => {
@@ -101,6 +150,13 @@ const text: string = await run(async () => 1);
 // @ts-expect-error toThread() checks the arguments against the function's parameters
 await toThread((n: number) => n * 2, "21");
 console.log(text);
+
+// The library's own members (marked @internal) are not in the published types.
+declare const internal: Task<number>;
+// @ts-expect-error _setResultNow is the library's, not the user's
+internal._setResultNow(2);
+// @ts-expect-error a Handle is made by the loop's callSoon/callLater, not by `new`
+new Handle(() => {}, [], getRunningLoop());
 EOF
 
 cat >"$app/typed_cjs.cts" <<'EOF'
