@@ -235,7 +235,7 @@ export class Coroutine<T> extends Future<T> implements Stepper {
   _wakeUp(future: Future<unknown>): CancelledError | null {
     if (this._waiter === future) this._waiter = null;
     if (this.done()) return null;
-    this.getLoop()._stepping = this;
+    this.getLoop()._beginStep(this);
     if (!this._mustCancel) return null;
     this._mustCancel = false;
     return loopCancelledError(this._cancelMessage);

@@ -508,8 +508,8 @@ export function isFuture(value: unknown): value is Future<unknown> {
 }
 
 // `new Promise(captureResolvers)` hands over the resolving functions without
-// allocating a closure per call; the executor runs synchronously, so the two
-// slots are read back right away.
+// allocating a closure per call (a handoff, as tasks.ts calls the pattern):
+// the executor runs synchronously, so the two slots are read back right away.
 let capturedResolve: ((value: unknown) => void) | null = null;
 let capturedReject: ((reason: unknown) => void) | null = null;
 function captureResolvers(resolve: (value: unknown) => void, reject: (reason: unknown) => void) {

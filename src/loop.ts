@@ -118,7 +118,7 @@ export interface UnretrievedRecord {
 export class EventLoop {
   // Invariants: #ready holds the callbacks of the next batch; a batch is the
   // callbacks that were ready when it began, and callbacks scheduled while it
-  // runs wait for the next one. _stepping is the task whose step the pump is
+  // runs wait for the next one. #stepping is the task whose step the pump is
   // waiting for (null when it waits for none). #idle is true exactly while
   // the pump waits for work (a timer or a callback).
   readonly #clock: Clock;
@@ -134,16 +134,15 @@ export class EventLoop {
   #debug: boolean;
   #exceptionHandler: ExceptionHandler | null = null;
 
-  /**
-   * @internal The tasks of this loop that are not done (for `allTasks`), in
-   * creation order: a list threaded through the tasks themselves, two field
-   * writes per task instead of a Set's hashing add and delete.
-   */
-  _firstTask: Task<unknown> | null = null;
-  /** @internal The last task of that list. */
-  _lastTask: Task<unknown> | null = null;
-  /** @internal The task (or library coroutine) whose step is running; see the design note. */
-  _stepping: Stepper | null = null;
+  // The tasks of this loop that are not done (for `allTasks`), in creation
+  // order: a list threaded through the tasks' _prevTask/_nextTask, two
+  // field writes per task instead of a Set's hashing add and delete. Only
+  // _linkTask and _unlinkTask write these fields.
+  #firstTask: Task<unknown> | null = null;
+  #lastTask: Task<unknown> | null = null;
+  // The task (or library coroutine) whose step the pump waits for: set by
+  // _beginStep, cleared when that step ends (see "the pump" below).
+  #stepping: Stepper | null = null;
   #batch: unknown[] | null = null;
   // The task whose step _endStepSoon ends in a microtask.
   #stepToEnd: Stepper | null = null;
@@ -194,7 +193,7 @@ export class EventLoop {
       this.#finishRun = noFinish;
       this.#stopping = false;
       this.#running = false;
-      this._stepping = null;
+      this.#stepping = null;
       setRunningLoop(null);
     }
   }
@@ -353,8 +352,30 @@ export class EventLoop {
   /** @internal The tasks not done yet, in creation order. */
   _liveTasks(): Task<unknown>[] {
     const tasks = [];
-    for (let task = this._firstTask; task !== null; task = task._nextTask) tasks.push(task);
+    for (let task = this.#firstTask; task !== null; task = task._nextTask) tasks.push(task);
     return tasks;
+  }
+
+  /** @internal A new task of this loop: it is live until `_unlinkTask`. */
+  _linkTask(task: Task<unknown>): void {
+    const last = this.#lastTask;
+    task._prevTask = last;
+    if (last === null) this.#firstTask = task;
+    else last._nextTask = task;
+    this.#lastTask = task;
+  }
+
+  /** @internal `task` is done: it leaves the live tasks (once). */
+  _unlinkTask(task: Task<unknown>): void {
+    const prev = task._prevTask;
+    const next = task._nextTask;
+    // Only if linked: the first task has no prev either.
+    if (prev === null && this.#firstTask !== task) return;
+    if (prev === null) this.#firstTask = next;
+    else prev._nextTask = next;
+    if (next === null) this.#lastTask = prev;
+    else next._prevTask = prev;
+    task._prevTask = task._nextTask = null;
   }
 
   /**
@@ -683,7 +704,7 @@ export class EventLoop {
           this.#reportCallbackError(callback, argument, error);
         }
         // A resumed task runs its step in microtasks; wait for the step to end.
-        if (this._stepping !== null) {
+        if (this.#stepping !== null) {
           this.#sentinel ??= setImmediate(this.#stallSentinel);
           return false;
         }
@@ -707,11 +728,24 @@ export class EventLoop {
     }
   };
 
+  /**
+   * @internal The step of `stepper` begins now (a loop callback resumed it,
+   * or started a task): the pump runs no other callback until it ends.
+   */
+  _beginStep(stepper: Stepper): void {
+    this.#stepping = stepper;
+  }
+
+  /** @internal Whose step is running: a task's, a library coroutine's, or none. */
+  get _stepping(): Stepper | null {
+    return this.#stepping;
+  }
+
   /** @internal `task` suspended or finished: if the pump waits for it, go on. */
   _endStep(task: Stepper): void {
     if (this.#foreignParked.size !== 0) this.#foreignParked.delete(task);
-    if (this._stepping !== task) return;
-    this._stepping = null;
+    if (this.#stepping !== task) return;
+    this.#stepping = null;
     // A task that suspends synchronously inside its first step (a `then()`
     // call before any await) is still inside #runBatch, which goes on itself.
     if (!this.#inBatch) runOutsideTasks(this.#continueBatch);
@@ -725,10 +759,10 @@ export class EventLoop {
    */
   _endStepSoon(task: Stepper): void {
     if (this.#foreignParked.size !== 0) this.#foreignParked.delete(task);
-    if (this._stepping !== task) return;
+    if (this.#stepping !== task) return;
     if (this.#inBatch) {
       // Its first step, called by the batch itself, which goes on after it.
-      this._stepping = null;
+      this.#stepping = null;
       return;
     }
     this.#stepToEnd = task;
@@ -747,9 +781,9 @@ export class EventLoop {
   // for a step, that step is parked on a foreign promise.
   readonly #stallSentinel = (): void => {
     this.#sentinel = null;
-    if (this._stepping === null) return;
-    this.#foreignParked.add(this._stepping);
-    this._stepping = null;
+    if (this.#stepping === null) return;
+    this.#foreignParked.add(this.#stepping);
+    this.#stepping = null;
     runOutsideTasks(this.#continueBatch);
   };
 

@@ -87,15 +87,15 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
   // on; only _suspendOn (from Future.then) sets it and only _wakeUp clears
   // it. _mustCancel records a cancel that found no waiter to cancel; it is
   // delivered at the next wake-up or suspension. The task is in its loop's
-  // live-task list (_firstTask.._lastTask) exactly while it is not done.
+  // live-task list exactly while it is not done.
   /** @internal */ _waiter: Future<unknown> | null = null;
   /** @internal */ _mustCancel = false;
-  /** @internal Neighbours in the loop's list of live tasks. */
+  /** @internal Neighbours in the loop's list of live tasks: only the loop writes them. */
   _prevTask: Task<unknown> | null = null;
   /** @internal */ _nextTask: Task<unknown> | null = null;
   #cancelRequests = 0;
   // A number until asked for: most tasks never need their "Task-N" string.
-  #name: string | number;
+  #name: string | number = 0;
   // The function (or promise) until the first step, then its name: a
   // started body is held by its own async function, not by the task.
   #coro: unknown;
@@ -120,31 +120,36 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
     coro: CoroutineFunction<T, unknown[]>,
     options: TaskOptions & { loop?: EventLoop; args?: readonly unknown[] } = {},
   ) {
-    let loop: EventLoop;
-    let name: unknown;
-    let args: readonly unknown[] | null;
-    let argStart = 0;
-    if (options === FROM_SPEC) {
-      // loop.createTask: the (options?, coro, ...args) array, parsed here.
-      const spec = pendingSpec!;
-      pendingSpec = null;
-      loop = pendingLoop!;
-      pendingLoop = null;
-      const head = spec[0];
-      let at = 0;
-      if (typeof head === "object" && head !== null && !isThenable(head)) {
-        name = (head as TaskOptions).name;
-        at = 1;
-      }
-      coro = spec[at] as typeof coro;
-      args = spec;
-      argStart = at + 1;
+    if (options === HANDED_OFF) {
+      const loop = handoff.loop!;
+      super(loop);
+      this.#initFromSpec(loop, handoff.spec!);
+      handoff.loop = handoff.spec = null;
     } else {
-      loop = options.loop ?? requireRunningLoop();
-      name = options.name;
-      args = options.args ?? null;
+      const loop = options.loop ?? requireRunningLoop();
+      super(loop);
+      this.#init(loop, coro, options.name, options.args ?? null, 0);
     }
-    super(loop);
+  }
+
+  // `createTask(options?, coro, ...args)`: its own argument array, parsed
+  // here and kept (see #args).
+  #initFromSpec(loop: EventLoop, spec: readonly unknown[]): void {
+    const head = spec[0];
+    if (typeof head === "object" && head !== null && !isThenable(head)) {
+      this.#init(loop, spec[1], (head as TaskOptions).name, spec, 2);
+    } else {
+      this.#init(loop, head, undefined, spec, 1);
+    }
+  }
+
+  #init(
+    loop: EventLoop,
+    coro: unknown,
+    name: unknown,
+    args: readonly unknown[] | null,
+    argStart: number,
+  ): void {
     checkCoroutine(coro, "createTask");
     loop._checkOpen();
     this.#coro = coro;
@@ -157,11 +162,7 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
       this.#argStart = argStart;
     } else this.#args = null;
     this.#name = name === undefined ? ++taskCounter : String(name);
-    const last = loop._lastTask;
-    this._prevTask = last;
-    if (last === null) loop._firstTask = this as Task<unknown>;
-    else last._nextTask = this as Task<unknown>;
-    loop._lastTask = this as Task<unknown>;
+    loop._linkTask(this as Task<unknown>);
     loop._schedule(startTask, this as Task<unknown>);
   }
 
@@ -255,7 +256,7 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
       this.#bodyFailed(loopCancelledError(this._cancelMessage));
       return;
     }
-    this.getLoop()._stepping = this as Task<unknown>;
+    this.getLoop()._beginStep(this as Task<unknown>);
     // One context switch per task: the body and the handlers of its outcome
     // both start inside it (no closure: the task goes by a module slot).
     startingTask = this as Task<unknown>;
@@ -347,7 +348,7 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
   _wakeUp(future: Future<unknown>): CancelledError | null {
     if (this._waiter === future) this._waiter = null;
     if (this.done()) return null;
-    this.getLoop()._stepping = this as Task<unknown>;
+    this.getLoop()._beginStep(this as Task<unknown>);
     if (!this._mustCancel) return null;
     this._mustCancel = false;
     return loopCancelledError(this._cancelMessage);
@@ -389,16 +390,7 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
 
   #finished(): void {
     const loop = this.getLoop();
-    const prev = this._prevTask;
-    const next = this._nextTask;
-    // Unlink from the live-task list (only if linked: the first task has no prev).
-    if (prev !== null || loop._firstTask === this) {
-      if (prev === null) loop._firstTask = next;
-      else prev._nextTask = next;
-      if (next === null) loop._lastTask = prev;
-      else next._prevTask = prev;
-      this._prevTask = this._nextTask = null;
-    }
+    loop._unlinkTask(this as Task<unknown>);
     this.#abort = null;
     this._waiter = null;
     loop._endStep(this as Task<unknown>);
@@ -417,21 +409,29 @@ const nativeThen = Promise.prototype.then;
 // #argStart's marker: #args is the only argument itself.
 const ONE_ARGUMENT = -1;
 
-// The task whose first step runInTask is about to run (see Task._start).
+// The task whose first step runInTask is about to run: a handoff (see
+// HANDED_OFF) to Task.#firstStep.
 let startingTask: Task<unknown> | null = null;
 
-// `loop.createTask` hands its argument array over through these two slots
-// and the FROM_SPEC marker, so that the public constructor keeps its
-// signature and the internal path allocates no options object.
-const FROM_SPEC: TaskOptions = {};
-let pendingSpec: readonly unknown[] | null = null;
-let pendingLoop: EventLoop | null = null;
+// A handoff: arguments passed to a call through a module-level slot, read
+// back at once by the callee, instead of through an object or a closure
+// made per call. The hot paths use it in three places: this one (the
+// constructor gets createTask's loop and argument array, so the public
+// constructor keeps its plain signature and the fast path allocates no
+// options object), `startingTask` (Task._start), and the captured resolvers
+// of futures.ts. The callee runs synchronously, so a slot is never read by
+// anyone else.
+const HANDED_OFF: TaskOptions = {};
+const handoff: { loop: EventLoop | null; spec: readonly unknown[] | null } = {
+  loop: null,
+  spec: null,
+};
 
 /** @internal `loop.createTask(...spec)` after its checks: `spec` is kept, not copied. */
 export function createTaskFromSpec<T>(loop: EventLoop, spec: readonly unknown[]): Task<T> {
-  pendingSpec = spec;
-  pendingLoop = loop;
-  return new Task<T>(undefined as never, FROM_SPEC);
+  handoff.loop = loop;
+  handoff.spec = spec;
+  return new Task<T>(undefined as never, HANDED_OFF);
 }
 
 type AnyCoroutine = (...args: unknown[]) => unknown;
