@@ -120,14 +120,14 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
     coro: CoroutineFunction<T, unknown[]>,
     options: TaskOptions & { loop?: EventLoop; args?: readonly unknown[] } = {},
   ) {
-    if (options === HANDED_OFF) {
-      const loop = handoff.loop!;
-      super(loop);
-      this.#initFromSpec(loop, handoff.spec!);
+    const handedOff = options === HANDED_OFF;
+    const loop = handedOff ? handoff.loop! : options.loop ?? requireRunningLoop();
+    super(loop);
+    if (handedOff) {
+      const spec = handoff.spec!;
       handoff.loop = handoff.spec = null;
+      this.#initFromSpec(loop, spec);
     } else {
-      const loop = options.loop ?? requireRunningLoop();
-      super(loop);
       this.#init(loop, coro, options.name, options.args ?? null, 0);
     }
   }
