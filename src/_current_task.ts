@@ -11,8 +11,8 @@
  * some 2.5-3x slower. Cost per task: the one `storage.run()` of its first
  * step, the dearest part of a task on Deno 2.9 (a new context object and a
  * WeakMap entry, about 0.45 KB; `scripts/bench/mechanisms.ts` measures it,
- * and `scripts/bench/without_context.ts` what it costs the library: B1 and
- * B5 run a third to a half faster on a copy that does without it).
+ * and `scripts/bench/without_context.ts` what it costs the library's
+ * spawn-gather and semaphore workloads).
  *
  * @module
  */

@@ -4,7 +4,7 @@
  *
  * Cancelled timers stay in the heap (removal from the middle would cost a
  * search) and are dropped when they reach the top; when they make up more
- * than half of a large heap, `prune()` rebuilds it without them, so memory
+ * than half of a large heap, `noteCancelled()` rebuilds it without them, so memory
  * stays bounded by twice the live timers.
  *
  * @module

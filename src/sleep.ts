@@ -56,7 +56,7 @@ export function sleep<T>(delay: number, result?: T): Future<T | undefined> {
 // asyncio's sleep(0) is a bare yield: the task's next step is queued at
 // once and runs at the next iteration. Running the waiter's wake-up right
 // here, not through one more callSoon, gives exactly that (pinned by
-// "sleep(0) yields one iteration").
+// "sleep(0) yields for exactly one iteration").
 function finishYield(future: YieldFuture<unknown>): void {
   if (future.done()) future._runCallbacksNow();
   else future._setResultNow(future.value);

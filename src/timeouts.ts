@@ -113,7 +113,7 @@ export class Timeout {
     if (when === null) return;
     const loop = this.#task!.getLoop();
     // A past deadline still waits for the next iteration, so a block that
-    // never suspends is not cut short (pinned by "timeout(0) ... does not expire").
+    // never suspends is not cut short (pinned by "timeout(0) around code that never suspends does not expire").
     this.#timer = when <= loop.time()
       ? loop.callSoon(this.#expire)
       : loop.callAt(when, this.#expire);
