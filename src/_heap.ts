@@ -12,6 +12,8 @@
  * @module
  */
 
+import { typeName } from "./_checks.ts";
+
 /** @internal Whether `a` goes before `b`. */
 export type Less<T> = (a: T, b: T) => boolean;
 
@@ -163,10 +165,4 @@ function pythonEqual(a: unknown, b: unknown): boolean {
     }
   }
   return false;
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return value.constructor?.name ?? "Object";
-  return typeof value;
 }

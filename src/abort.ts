@@ -58,7 +58,7 @@ import type { Awaitable } from "./wait.ts";
 export async function withSignal<T>(aw: Awaitable<T>, signal: AbortSignal): Promise<T> {
   if (!(signal instanceof AbortSignal)) {
     throw new TypeError(
-      `Cannot wait with a signal: expected an AbortSignal, got ${reprValue(signal)}`,
+      `Cannot wait with a signal: expected an AbortSignal, received ${reprValue(signal)}`,
     );
   }
   const task = currentTask(requireRunningLoop());

@@ -23,7 +23,7 @@ import { BrokenBarrierError } from "./errors.ts";
 import type { Future } from "./futures.ts";
 import { Condition } from "./locks.ts";
 import { LoopBound } from "./_loop_bound.ts";
-import { reprValue } from "./_repr.ts";
+import { checkCount } from "./_checks.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { Coroutine } from "./_waits.ts";
 
@@ -72,18 +72,12 @@ export class Barrier extends LoopBound {
 
   /**
    * @param parties How many tasks must wait for the barrier to trip.
-   * @throws {RangeError} `parties must be > 0`.
-   * @throws {TypeError} if `parties` is not an integer.
+   * @throws {RangeError} `parties must be > 0` (also for NaN), or for a number that is not whole.
+   * @throws {TypeError} if `parties` is not a number.
    */
   constructor(parties: number) {
     super();
-    if (typeof parties !== "number" || Number.isNaN(parties)) {
-      throw new TypeError(`parties must be a number, got ${reprValue(parties)}`);
-    }
-    if (parties < 1) throw new RangeError("parties must be > 0");
-    if (!Number.isInteger(parties)) {
-      throw new TypeError(`parties must be an integer, got ${parties}`);
-    }
+    checkCount(parties, "parties", 1, "parties must be > 0");
     this.#parties = parties;
   }
 

@@ -14,6 +14,7 @@ import { CancelledError, InvalidStateError, loopCancelledError, RuntimeError } f
 import { taskInContext } from "./_current_task.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
+import { checkFunction } from "./_checks.ts";
 import type { EventLoop, UnretrievedRecord } from "./loop.ts";
 import type { Task } from "./tasks.ts";
 
@@ -199,11 +200,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * `callSoon` (at once, if it is already done).
    */
   addDoneCallback(callback: DoneCallback<T>): void {
-    if (typeof callback !== "function") {
-      throw new TypeError(
-        `Cannot add a done callback: expected a function, got ${reprValue(callback)}`,
-      );
-    }
+    checkFunction(callback, "add a done callback");
     if (this._state !== "pending") this.#loop.callSoon(callback, this);
     else this.#addCallback(callback, PASS_FUTURE);
   }

@@ -53,6 +53,7 @@ import { getEventLoop } from "./events.ts";
 import type { EventLoop } from "./loop.ts";
 import { LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
+import { checkCount } from "./_checks.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { Coroutine, doneFuture, Waiter, WaitQueue } from "./_waits.ts";
 
@@ -640,11 +641,9 @@ export class Condition extends LoopBound {
    * @throws {TypeError} if `n` is not a number; {RangeError} if it is NaN.
    */
   notify(n = 1): void {
-    if (typeof n !== "number") {
-      throw new TypeError(`Cannot notify: expected a number of waiters, received ${reprValue(n)}`);
-    }
-    if (Number.isNaN(n)) {
-      throw new RangeError("Cannot notify: expected a number of waiters, received NaN");
+    if (typeof n !== "number" || Number.isNaN(n)) {
+      const Class = typeof n === "number" ? RangeError : TypeError;
+      throw new Class(`Cannot notify: expected a number of waiters, received ${reprValue(n)}`);
     }
     if (!this.locked()) throw new RuntimeError("cannot notify on un-acquired lock");
     this.#notify(n);
@@ -743,18 +742,13 @@ export class Semaphore extends LoopBound {
   /**
    * @param value The initial number of free slots.
    * @default 1
-   * @throws {RangeError} `Semaphore initial value must be >= 0` (also for NaN).
-   * @throws {TypeError} if `value` is not an integer.
+   * @throws {RangeError} `Semaphore initial value must be >= 0` (also for
+   * NaN), or for a number that is not whole.
+   * @throws {TypeError} if `value` is not a number.
    */
   constructor(value = 1) {
     super();
-    if (typeof value !== "number") {
-      throw new TypeError(`Semaphore initial value must be a number, got ${reprValue(value)}`);
-    }
-    if (!(value >= 0)) throw new RangeError("Semaphore initial value must be >= 0");
-    if (!Number.isInteger(value)) {
-      throw new TypeError(`Semaphore initial value must be an integer, got ${value}`);
-    }
+    checkCount(value, "Semaphore initial value", 0, "Semaphore initial value must be >= 0");
     this._value = value;
   }
 

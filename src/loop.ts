@@ -31,6 +31,7 @@ import { type Clock, MonotonicClock } from "./clock.ts";
 import { Future, type Stepper } from "./futures.ts";
 import { describeCallback, Handle, TimerHandle } from "./handles.ts";
 import { reprValue } from "./_repr.ts";
+import { checkCallable, checkSeconds } from "./_checks.ts";
 import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
 import { runOutsideTasks } from "./_current_task.ts";
 import { type CoroutineArgs, createTaskFromSpec, type Task, wrapThenable } from "./tasks.ts";
@@ -468,7 +469,7 @@ export class EventLoop {
       typeof executor?.submit !== "function" || typeof executor?.shutdown !== "function"
     ) {
       throw new TypeError(
-        `executor must be an Executor (with submit and shutdown), got ${reprValue(executor)}`,
+        `executor must be an Executor (with submit and shutdown), received ${reprValue(executor)}`,
       );
     }
     this.#defaultExecutor = executor;
@@ -870,22 +871,6 @@ const settled = Promise.resolve();
 
 function runHandle(handle: Handle): void {
   handle.run();
-}
-
-function checkCallable(callback: unknown, method: string): void {
-  if (typeof callback !== "function") {
-    throw new TypeError(
-      `a callable object was expected by ${method}(), got ${reprValue(callback)}`,
-    );
-  }
-}
-
-/** Validate a time in seconds: a number, not NaN. */
-export function checkSeconds(value: unknown, what: string): asserts value is number {
-  if (typeof value !== "number") {
-    throw new TypeError(`Invalid ${what}: expected a number of seconds, got ${reprValue(value)}`);
-  }
-  if (Number.isNaN(value)) throw new RangeError(`Invalid ${what}: NaN (not a number)`);
 }
 
 /** The Future of an executor job: cancelling it cancels the job. */

@@ -110,7 +110,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
   constructor(maxsize = 0) {
     super();
     if (typeof maxsize !== "number") {
-      throw new TypeError(`Invalid maxsize: expected a number, got ${reprValue(maxsize)}`);
+      throw new TypeError(`Invalid maxsize: expected a number, received ${reprValue(maxsize)}`);
     }
     if (Number.isNaN(maxsize)) throw new RangeError("Invalid maxsize: NaN (not a number)");
     this.#maxsize = maxsize;
@@ -393,7 +393,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     } else if (typeof compare === "function") {
       this._items = new BinaryHeap<T>((a, b) => compare(a, b) < 0);
     } else {
-      throw new TypeError(`Invalid compare: expected a function, got ${reprValue(compare)}`);
+      throw new TypeError(`Invalid compare: expected a function, received ${reprValue(compare)}`);
     }
   }
 }

@@ -24,6 +24,7 @@
 import process from "node:process";
 import { RuntimeError } from "./errors.ts";
 import { reprValue } from "./_repr.ts";
+import { checkCallable } from "./_checks.ts";
 import type { EventLoop } from "./loop.ts";
 
 /** The signals a handler can be installed for (as Deno spells them). */
@@ -175,11 +176,7 @@ export function addLoopSignalHandler(
   args: readonly unknown[],
 ): void {
   checkSignal(sig);
-  if (typeof callback !== "function") {
-    throw new TypeError(
-      `a callable object was expected by addSignalHandler(), got ${reprValue(callback)}`,
-    );
-  }
+  checkCallable(callback, "addSignalHandler");
   if (callback.constructor?.name === "AsyncFunction") {
     throw new TypeError("coroutines cannot be used with addSignalHandler()");
   }

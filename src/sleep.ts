@@ -6,7 +6,8 @@
 
 import { failedFuture, Future } from "./futures.ts";
 import type { TimerHandle } from "./handles.ts";
-import { checkSeconds, type EventLoop } from "./loop.ts";
+import type { EventLoop } from "./loop.ts";
+import { checkSeconds } from "./_checks.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 
 /**

@@ -27,7 +27,7 @@
 
 import { CancelledError, RuntimeError, TimeoutError } from "./errors.ts";
 import type { Handle } from "./handles.ts";
-import { checkSeconds } from "./loop.ts";
+import { checkSeconds } from "./_checks.ts";
 import { reprValue } from "./_repr.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { currentTask, type Task } from "./tasks.ts";

@@ -27,7 +27,8 @@ import { failedFuture, Future } from "./futures.ts";
 import type { Handle } from "./handles.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
-import { checkSeconds, type EventLoop } from "./loop.ts";
+import type { EventLoop } from "./loop.ts";
+import { checkSeconds, typeName } from "./_checks.ts";
 import { reprValue } from "./_repr.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import type { CoroutineFunction } from "./tasks.ts";
@@ -508,11 +509,4 @@ export function asCompleted<T>(
 function isIterable(value: unknown): value is Iterable<unknown> {
   return typeof value === "object" && value !== null &&
     typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "function") return "function";
-  if (typeof value === "object") return value.constructor?.name ?? "Object";
-  return typeof value;
 }

@@ -33,8 +33,9 @@ describe("Barrier", () => {
     for (const bad of [0, -4]) {
       assert.throws(() => new Barrier(bad), { name: "RangeError", message: "parties must be > 0" });
     }
-    assert.throws(() => new Barrier(1.5), TypeError);
-    assert.throws(() => new Barrier(NaN), TypeError);
+    assert.throws(() => new Barrier(1.5), RangeError);
+    assert.throws(() => new Barrier(NaN), RangeError);
+    assert.throws(() => new Barrier("2" as never), TypeError);
     assert.equal(new Barrier(5).parties, 5);
   });
 

@@ -819,7 +819,7 @@ describe("Semaphore", () => {
         message: "Semaphore initial value must be >= 0",
       });
     }
-    assert.throws(() => new Semaphore(1.5), TypeError);
+    assert.throws(() => new Semaphore(1.5), RangeError);
     assert.throws(() => new Semaphore("2" as unknown as number), TypeError);
   });
 

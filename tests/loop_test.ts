@@ -161,7 +161,7 @@ describe("EventLoop.callLater() and callAt()", () => {
     assert.throws(
       // deno-lint-ignore no-explicit-any
       () => loop.callLater("1" as any, () => {}),
-      { name: "TypeError", message: "Invalid delay: expected a number of seconds, got '1'" },
+      { name: "TypeError", message: "Invalid delay: expected a number of seconds, received '1'" },
     );
     assert.throws(() => loop.callAt(NaN, () => {}), { name: "RangeError" });
     loop.close();

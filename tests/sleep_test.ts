@@ -79,7 +79,7 @@ describe("sleep()", () => {
       await assert.rejects(
         // deno-lint-ignore no-explicit-any
         async () => await sleep("1" as any),
-        { name: "TypeError", message: "Invalid delay: expected a number of seconds, got '1'" },
+        { name: "TypeError", message: "Invalid delay: expected a number of seconds, received '1'" },
       );
     });
   });
