@@ -33,8 +33,8 @@ import { reprValue } from "./_repr.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import type { CoroutineFunction } from "./tasks.ts";
 import { timeout as timeoutBlock } from "./timeouts.ts";
-import { Deque } from "./_deque.ts";
-import { Waiter } from "./_waits.ts";
+import { Queue } from "./queues.ts";
+import { Coroutine, doneFuture, Waiter } from "./_waits.ts";
 
 /** `wait` returns when any awaitable finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -343,18 +343,16 @@ export interface AsCompletedOptions {
  * Tasks as they finish.
  */
 export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future<T>> {
-  // Invariants: #todo holds the futures not done yet (emptied by the
-  // timeout). #finished is the FIFO of futures done but not yet handed out,
-  // with null standing for "the time ran out"; #left counts the hand-outs
-  // still owed (one per future, plain or async).
+  // Invariants, as CPython's `_AsCompletedIterator`: #todo holds the
+  // futures not done yet (emptied by the timeout); #done is the FIFO of
+  // those done and not yet handed out, each boxed (a Future in a queue
+  // would be adopted by the await of get()), with null for "the time ran
+  // out"; #left counts the hand-outs still owed (one per future, plain or
+  // async). Every wait for the next one is a `get()` of #done, so a
+  // cancelled one takes nothing and the next in line gets it.
   readonly #loop: EventLoop;
   readonly #todo: Set<Future<T>>;
-  // Deques: shifting a large array costs O(n) per shift.
-  readonly #finished = new Deque<Future<T> | null>();
-  /** Plain iteration's Futures still waiting for a completion, oldest first. */
-  readonly #slots = new Deque<Future<T>>();
-  /** Wake-ups of `for await` consumers waiting for a completion, oldest first. */
-  readonly #getters = new Deque<Future<void>>();
+  readonly #done = new Queue<[Future<T>] | null>();
   #timer: Handle | null = null;
   #left: number;
 
@@ -373,11 +371,7 @@ export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future
   *[Symbol.iterator](): Iterator<Future<T>> {
     while (this.#left > 0) {
       this.#left--;
-      const slot = this.#loop.createFuture<T>();
-      const next = this.#finished.shift();
-      if (next === undefined) this.#slots.push(slot);
-      else settleSlot(slot, next);
-      yield slot;
+      yield this.#waitForOne((finished) => finished.result());
     }
   }
 
@@ -385,79 +379,39 @@ export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future
   [Symbol.asyncIterator](): AsyncIterator<Future<T>> {
     // Not an async generator: `yield` in one would await the Future and
     // hand out its result instead of the Future itself.
-    return { next: () => this.#next() };
+    return {
+      next: (): Future<IteratorResult<Future<T>>> => {
+        if (this.#left <= 0) return doneFuture(this.#loop, { done: true, value: undefined });
+        this.#left--;
+        return this.#waitForOne((finished) => ({ done: false, value: finished }));
+      },
+    };
   }
 
-  async #next(): Promise<IteratorResult<Future<T>>> {
-    if (this.#left <= 0) return { done: true, value: undefined };
-    this.#left--;
-    // Boxed: an async function returning a Future would adopt its outcome.
-    const [next] = await this.#take();
-    if (next === null) throw new TimeoutError();
-    return { done: false, value: next };
-  }
-
-  async #take(): Promise<[Future<T> | null]> {
-    while (this.#finished.length === 0) {
-      const getter = this.#loop.createFuture<void>();
-      this.#getters.push(getter);
-      try {
-        await getter;
-      } catch (error) {
-        // A wake-up this cancelled consumer received goes to the next one.
-        if (this.#getters.remove(getter) < 0 && this.#finished.length > 0) this.#wakeGetter();
-        throw error;
-      }
-    }
-    return [this.#finished.shift()!];
-  }
-
-  #put(item: Future<T> | null): void {
-    while (this.#slots.length > 0) {
-      const slot = this.#slots.shift()!;
-      // A cancelled slot passes its completion on, as a cancelled getter would.
-      if (!slot.done()) {
-        settleSlot(slot, item);
-        return;
-      }
-    }
-    this.#finished.push(item);
-    this.#wakeGetter();
-  }
-
-  #wakeGetter(): void {
-    while (this.#getters.length > 0) {
-      const getter = this.#getters.shift()!;
-      if (!getter.done()) {
-        getter.setResult(undefined);
-        return;
-      }
-    }
+  // The next future to finish, given to `take`: a wait for the next of
+  // #done on its own account, so that cancelling it withdraws the get().
+  #waitForOne<R>(take: (finished: Future<T>) => R): Future<R> {
+    return new Coroutine<R>(this.#loop, async (co) => {
+      const got = this.#done.get();
+      const next = got.done() ? got.result() : await co.wait(got);
+      if (next === null) throw new TimeoutError();
+      return take(next[0]);
+    });
   }
 
   readonly #onCompletion = (future: Future<T>): void => {
     if (!this.#todo.delete(future)) return; // The timeout came first.
-    this.#put(future);
+    this.#done.putNowait([future]);
     if (this.#todo.size === 0) this.#timer?.cancel();
   };
 
   readonly #onTimeout = (): void => {
     for (const future of this.#todo) {
       future.removeDoneCallback(this.#onCompletion);
-      this.#put(null);
+      this.#done.putNowait(null);
     }
     this.#todo.clear();
   };
-}
-
-function settleSlot<T>(slot: Future<T>, finished: Future<T> | null): void {
-  if (finished === null) slot.setException(new TimeoutError());
-  else if (finished.cancelled()) slot.setException(finished._makeCancelledError());
-  else {
-    const error = finished.exception();
-    if (error !== null) slot.setException(error);
-    else slot.setResult(finished.result());
-  }
 }
 
 /**

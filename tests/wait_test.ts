@@ -559,7 +559,9 @@ describe("asCompleted()", () => {
       await sleep(0);
       await sleep(0);
       const [first, second] = [...asCompleted([a, b])];
-      // Completion callbacks are scheduled: one more iteration hands them out.
+      // One iteration runs the completion callbacks, the next the waits
+      // they woke.
+      await sleep(0);
       await sleep(0);
       assert.equal(first.done() && second.done(), true);
       assert.deepEqual([await first, await second].sort(), [1, 2]);
