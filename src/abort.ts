@@ -3,23 +3,24 @@
  * cancellation. (The other direction is `task.signal`, aborted when the
  * task is cancelled, for `fetch` and the APIs that take a signal.)
  *
- * Design note. It is `timeout()` with an abort instead of a deadline: the
- * abort cancels the calling task once, and the `CancelledError` that
- * results is turned into `signal.reason` at the exit, with the same
- * `cancelling()`/`uncancel()` bookkeeping, so a cancel from elsewhere still
- * wins and an outer `timeout()` still sees its own cancellation. Throwing
+ * Design note. It is a `Timeout` with no deadline that the abort expires:
+ * the abort cancels the calling task once, and the `TimeoutError` the
+ * Timeout's exit makes of it becomes `signal.reason`, so a cancel from
+ * elsewhere still wins and an outer `timeout()` still sees its own
+ * cancellation, by the very same `cancelling()`/`uncancel()` bookkeeping. Throwing
  * `signal.reason` (an `AbortError` DOMException unless the aborter chose
  * another) is what `fetch` and Deno's std do, so web code catches it as usual.
  *
  * @module
  */
 
-import { CancelledError, RuntimeError } from "./errors.ts";
+import { RuntimeError } from "./errors.ts";
 import { Future } from "./futures.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { reprValue } from "./_repr.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { currentTask } from "./tasks.ts";
+import { Timeout } from "./timeouts.ts";
 import type { Awaitable } from "./wait.ts";
 
 /**
@@ -68,30 +69,17 @@ export async function withSignal<T>(aw: Awaitable<T>, signal: AbortSignal): Prom
     if (aw instanceof Future) aw.cancel();
     throw signal.reason;
   }
-  const cancellingBefore = task.cancelling();
-  let fired = false;
-  const onAbort = () => {
-    fired = true;
-    task.cancel();
-  };
+  // A Timeout with no deadline, expired by the abort instead: its
+  // cancelling()/uncancel() bookkeeping decides what the cancel was.
+  const scope = new Timeout(null);
+  const onAbort = () => scope._expireNow();
   signal.addEventListener("abort", onAbort, { once: true });
-  let failed = false;
-  let outcome: unknown;
   try {
-    outcome = await body();
+    return await scope.run(body);
   } catch (error) {
-    failed = true;
-    outcome = error;
+    if (scope._isOwnError(error)) throw signal.reason;
+    throw error;
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
-  if (fired) {
-    // Take back the abort's cancel request; convert only if it was the one.
-    const left = task.uncancel();
-    if (failed && outcome instanceof CancelledError && left <= cancellingBefore) {
-      throw signal.reason;
-    }
-  }
-  if (failed) throw outcome;
-  return outcome as T;
 }

@@ -76,6 +76,7 @@ export class Timeout {
   #timer: Handle | null = null;
   #task: Task<unknown> | null = null;
   #cancelling = 0;
+  #raised: TimeoutError | null = null;
 
   /**
    * @param when The deadline on the loop's clock (`loop.time()`), or `null`
@@ -155,6 +156,20 @@ export class Timeout {
     return result;
   }
 
+  /**
+   * @internal Expire now, as the deadline would: `withSignal` is a Timeout
+   * whose abort does this, and turns the TimeoutError it then gets
+   * (`_isOwnError`) into the signal's reason.
+   */
+  _expireNow(): void {
+    if (this.#state === "active") this.#expire();
+  }
+
+  /** @internal Whether `error` is the TimeoutError this Timeout raised. */
+  _isOwnError(error: unknown): boolean {
+    return error !== null && error === this.#raised;
+  }
+
   #enter(): void {
     if (this.#state !== "created") throw new RuntimeError("Timeout has already been entered");
     const task = currentTask(requireRunningLoop());
@@ -176,7 +191,7 @@ export class Timeout {
     this.#state = "expired";
     const left = this.#task!.uncancel();
     if (left <= this.#cancelling && failed && error instanceof CancelledError) {
-      throw new TimeoutError("", { cause: error });
+      throw this.#raised = new TimeoutError("", { cause: error });
     }
   }
 
