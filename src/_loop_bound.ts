@@ -12,8 +12,11 @@
  */
 
 import { RuntimeError } from "./errors.ts";
+import { getEventLoop } from "./events.ts";
+import { failedFuture, type Future } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
-import { requireRunningLoop } from "./_running_loop.ts";
+import { requireRunningLoop, runningLoopOrNull } from "./_running_loop.ts";
+import type { Waiter, WaitQueue } from "./_waits.ts";
 
 /** Base of the primitives that bind to the first loop that waits on them; not in mod.ts. */
 export abstract class LoopBound {
@@ -33,4 +36,34 @@ export abstract class LoopBound {
     }
     return loop;
   }
+
+  /**
+   * @internal Make someone wait: a new `Kind(loop, this, argument)` at the
+   * back of `queue`, for the running loop; a failed Future instead when that
+   * is the wrong loop (or none), as the await of asyncio's coroutine fails.
+   */
+  _enqueue<W extends Waiter<unknown>, A>(
+    queue: WaitQueue<W>,
+    Kind: new (loop: EventLoop, owner: this, argument: A) => W,
+    argument: A,
+  ): W | Future<never> {
+    let loop: EventLoop;
+    try {
+      loop = this._getLoop();
+    } catch (error) {
+      return failedFuture<never>(anyLoop(), error);
+    }
+    const waiter = new Kind(loop, this, argument);
+    queue.push(waiter);
+    return waiter;
+  }
+}
+
+/**
+ * @internal The loop of a wait that did not have to wait: the running loop,
+ * else the current one (an `acquire()` at the top of a module, before any
+ * loop runs, still gives a Future).
+ */
+export function anyLoop(): EventLoop {
+  return runningLoopOrNull() ?? getEventLoop();
 }

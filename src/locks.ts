@@ -49,12 +49,10 @@
 
 import { CancelledError, RuntimeError } from "./errors.ts";
 import { failedFuture, type Future } from "./futures.ts";
-import { getEventLoop } from "./events.ts";
 import type { EventLoop } from "./loop.ts";
-import { LoopBound } from "./_loop_bound.ts";
+import { anyLoop, LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
 import { checkCount } from "./_checks.ts";
-import { runningLoopOrNull } from "./_running_loop.ts";
 import { Coroutine, doneFuture, Waiter, WaitQueue } from "./_waits.ts";
 
 /**
@@ -117,15 +115,6 @@ export class Releaser implements Disposable, AsyncDisposable {
 
 /** What an acquire resolves with: `true` for `acquire()`, a Releaser for `hold()`. */
 type Acquired = true | Releaser;
-
-/**
- * The loop a wait that did not have to wait belongs to: the running loop,
- * else the current one (an `acquire()` at the top of a module, before any
- * loop runs, still gives a Future).
- */
-function anyLoop(): EventLoop {
-  return runningLoopOrNull() ?? getEventLoop();
-}
 
 /** What `acquire()` (`hold` false) or `hold()` gives once the primitive is held. */
 function acquired(primitive: { release(): void }, hold: boolean): Acquired {
@@ -271,15 +260,7 @@ export class Lock extends LoopBound {
 
   #acquire(hold: boolean): Future<Acquired> {
     if (this.#tryAcquire()) return doneFuture(anyLoop(), acquired(this, hold));
-    let loop: EventLoop;
-    try {
-      loop = this._getLoop();
-    } catch (error) {
-      return failedFuture(anyLoop(), error);
-    }
-    const waiter = new LockWaiter(loop, this, hold);
-    this.#waiters.push(waiter);
-    return waiter;
+    return this._enqueue(this.#waiters, LockWaiter, hold);
   }
 
   // The fast path: free, and no waiter goes first, not even one woken but
@@ -395,15 +376,7 @@ export class Event extends LoopBound {
   wait(): Future<true> {
     // No wait, so no loop binding (and no check), as in asyncio.
     if (this.#state === "set") return doneFuture(anyLoop(), true);
-    let loop: EventLoop;
-    try {
-      loop = this._getLoop();
-    } catch (error) {
-      return failedFuture(anyLoop(), error);
-    }
-    const waiter = new EventWaiter(loop, this);
-    this.#waiters.push(waiter);
-    return waiter;
+    return this._enqueue(this.#waiters, EventWaiter, undefined);
   }
 
   /** `<Event [unset, waiters:1]>`, like asyncio's repr. */
@@ -427,7 +400,7 @@ export class Event extends LoopBound {
 
 /** A task waiting for an Event. */
 class EventWaiter extends Waiter<true> {
-  constructor(loop: EventLoop, readonly event: Event) {
+  constructor(loop: EventLoop, readonly event: Event, _: undefined) {
     super(loop);
   }
 
@@ -556,7 +529,7 @@ export class Condition extends LoopBound {
   }
 
   async #waitIn(co: Coroutine<true>): Promise<true> {
-    const waiter = new NotifyWaiter(co.getLoop(), this);
+    const waiter = new NotifyWaiter(co.getLoop(), this, undefined);
     this.release();
     try {
       try {
@@ -689,7 +662,7 @@ export class Condition extends LoopBound {
 
 /** The wait of `Condition.wait()` for a notification. */
 class NotifyWaiter extends Waiter<boolean> {
-  constructor(loop: EventLoop, readonly condition: Condition) {
+  constructor(loop: EventLoop, readonly condition: Condition, _: undefined) {
     super(loop);
   }
 
@@ -826,15 +799,7 @@ export class Semaphore extends LoopBound {
       this._value--;
       return doneFuture(anyLoop(), acquired(this, hold));
     }
-    let loop: EventLoop;
-    try {
-      loop = this._getLoop();
-    } catch (error) {
-      return failedFuture(anyLoop(), error);
-    }
-    const waiter = new SemaphoreWaiter(loop, this, hold);
-    this.#waiters.push(waiter);
-    return waiter;
+    return this._enqueue(this.#waiters, SemaphoreWaiter, hold);
   }
 
   /** Hand a slot to the first waiter not already woken; false if none. */

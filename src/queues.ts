@@ -33,13 +33,11 @@
 
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.ts";
 import { failedFuture, type Future } from "./futures.ts";
-import { getEventLoop } from "./events.ts";
 import type { EventLoop } from "./loop.ts";
 import { Deque } from "./_deque.ts";
 import { BinaryHeap, pythonLess } from "./_heap.ts";
-import { LoopBound } from "./_loop_bound.ts";
+import { anyLoop, LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
-import { runningLoopOrNull } from "./_running_loop.ts";
 import { doneFuture, Waiter, WaitQueue } from "./_waits.ts";
 
 /** The states of a queue: `shutdown` once `shutdown()` was called (for good). */
@@ -160,15 +158,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
       return doneFuture(anyLoop(), undefined);
     }
     if (this.#state === "shutdown") return failedFuture(anyLoop(), new QueueShutDown());
-    let loop: EventLoop;
-    try {
-      loop = this._getLoop();
-    } catch (error) {
-      return failedFuture(anyLoop(), error);
-    }
-    const putter = new PutWaiter(loop, this, item);
-    this.#putters.push(putter);
-    return putter;
+    return this._enqueue(this.#putters, PutWaiter<T>, item);
   }
 
   /**
@@ -199,15 +189,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
   get(): Future<T> {
     if (this._items.length > 0) return doneFuture(anyLoop(), this.getNowait());
     if (this.#state === "shutdown") return failedFuture(anyLoop(), new QueueShutDown());
-    let loop: EventLoop;
-    try {
-      loop = this._getLoop();
-    } catch (error) {
-      return failedFuture(anyLoop(), error);
-    }
-    const getter = new GetWaiter(loop, this);
-    this.#getters.push(getter);
-    return getter;
+    return this._enqueue(this.#getters, GetWaiter<T>, undefined);
   }
 
   /**
@@ -248,15 +230,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
    */
   join(): Future<void> {
     if (this.#unfinished === 0) return doneFuture(anyLoop(), undefined);
-    let loop: EventLoop;
-    try {
-      loop = this._getLoop();
-    } catch (error) {
-      return failedFuture(anyLoop(), error);
-    }
-    const joiner = new JoinWaiter(loop, this.#joiners);
-    this.#joiners.push(joiner);
-    return joiner;
+    return this._enqueue(this.#joiners, JoinWaiter, undefined);
   }
 
   /**
@@ -300,6 +274,11 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
     if (this.#unfinished > 0) text += ` tasks=${this.#unfinished}`;
     if (this.#state === "shutdown") text += " shutdown";
     return `${text}>`;
+  }
+
+  /** @internal A `join()` was cancelled. */
+  _withdrawJoiner(joiner: JoinWaiter): void {
+    this.#joiners.delete(joiner);
   }
 
   /** @internal The grant step of a woken getter: take an item, or wait again. */
@@ -454,7 +433,7 @@ class LifoStore<T> {
 
 /** A task waiting for an item. */
 class GetWaiter<T> extends Waiter<T> {
-  constructor(loop: EventLoop, readonly queue: Queue<T>) {
+  constructor(loop: EventLoop, readonly queue: Queue<T>, _: undefined) {
     super(loop);
   }
 
@@ -484,7 +463,7 @@ class PutWaiter<T> extends Waiter<void> {
 
 /** A task waiting in `join()`. */
 class JoinWaiter extends Waiter<void> {
-  constructor(loop: EventLoop, readonly joiners: WaitQueue<JoinWaiter>) {
+  constructor(loop: EventLoop, readonly queue: Queue<unknown>, _: undefined) {
     super(loop);
   }
 
@@ -493,13 +472,8 @@ class JoinWaiter extends Waiter<void> {
   }
 
   _withdraw(): void {
-    this.joiners.delete(this);
+    this.queue._withdrawJoiner(this);
   }
-}
-
-/** The loop of a wait that did not have to wait (see `locks.ts`). */
-function anyLoop(): EventLoop {
-  return runningLoopOrNull() ?? getEventLoop();
 }
 
 // Wake the first waiter still queued: it leaves the queue now, and takes
