@@ -16,7 +16,7 @@ import { getEventLoop } from "./events.ts";
 import { failedFuture, type Future } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
 import { requireRunningLoop, runningLoopOrNull } from "./_running_loop.ts";
-import type { Waiter, WaitQueue } from "./_waits.ts";
+import { Waiter, type WaitOwner, type WaitQueue } from "./_waits.ts";
 
 /** Base of the primitives that bind to the first loop that waits on them; not in mod.ts. */
 export abstract class LoopBound {
@@ -38,22 +38,18 @@ export abstract class LoopBound {
   }
 
   /**
-   * @internal Make someone wait: a new `Kind(loop, this, argument)` at the
-   * back of `queue`, for the running loop; a failed Future instead when that
-   * is the wrong loop (or none), as the await of asyncio's coroutine fails.
+   * @internal Make someone wait: a new Waiter of `owner` at the back of
+   * `queue`, for the running loop; a failed Future instead when that is the
+   * wrong loop (or none), as the await of asyncio's coroutine fails.
    */
-  _enqueue<W extends Waiter<unknown>, A>(
-    queue: WaitQueue<W>,
-    Kind: new (loop: EventLoop, owner: this, argument: A) => W,
-    argument: A,
-  ): W | Future<never> {
+  _enqueue<T>(queue: WaitQueue<Waiter<T>>, owner: WaitOwner<T>, argument: unknown): Future<T> {
     let loop: EventLoop;
     try {
       loop = this._getLoop();
     } catch (error) {
-      return failedFuture<never>(anyLoop(), error);
+      return failedFuture(anyLoop(), error);
     }
-    const waiter = new Kind(loop, this, argument);
+    const waiter = new Waiter(loop, owner, argument);
     queue.push(waiter);
     return waiter;
   }

@@ -36,10 +36,26 @@ import { Future, type Stepper } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
 
 /**
- * @internal A wait in one primitive's queue. Subclasses say what the grant
- * step takes (`_finish`) and how a cancelled wait leaves (`_withdraw`).
+ * @internal The side of a primitive that hands out `Waiter`s: what a grant
+ * step takes, and how a cancelled wait leaves.
  */
-export abstract class Waiter<T> extends Future<T> {
+export interface WaitOwner<T> {
+  /**
+   * The grant step of `waiter`: take what was granted and finish it with
+   * `_setResultNow` / `_setExceptionNow`, or queue it again.
+   */
+  _take(waiter: Waiter<T>): void;
+  /** `waiter` was cancelled while pending (`_queued` or `_granted` tells where it was). */
+  _withdraw(waiter: Waiter<T>): void;
+}
+
+/**
+ * @internal A wait in one primitive's queue, with what the primitive needs
+ * to finish it (`argument`: a queue's item to put, whether an acquire is a
+ * `hold()`). Its `owner` says what the grant step takes and how a cancelled
+ * wait leaves.
+ */
+export class Waiter<T> extends Future<T> {
   // Invariants: pending until its grant step finished it or it was
   // cancelled. _queued is set exactly while a WaitQueue holds it; _granted
   // from _grant() until its grant step runs (or it is cancelled).
@@ -47,6 +63,10 @@ export abstract class Waiter<T> extends Future<T> {
   _queued = false;
   /** @internal Its grant step is scheduled and has not run. */
   _granted = false;
+
+  constructor(loop: EventLoop, readonly owner: WaitOwner<T>, readonly argument: unknown) {
+    super(loop);
+  }
 
   /** @internal Let it go: its grant step runs at the loop's next iteration. */
   _grant(): void {
@@ -60,25 +80,16 @@ export abstract class Waiter<T> extends Future<T> {
    */
   override cancel(message?: string): boolean {
     if (!super.cancel(message)) return false;
-    this._withdraw();
+    this.owner._withdraw(this);
     this._granted = false;
     return true;
   }
-
-  /**
-   * @internal The grant step: take what was granted and finish with
-   * `_setResultNow` / `_setExceptionNow`, or queue again.
-   */
-  abstract _finish(): void;
-
-  /** @internal Cancelled while pending (`_queued` or `_granted` tells where it was). */
-  abstract _withdraw(): void;
 }
 
 function runGrantStep(waiter: Waiter<unknown>): void {
   if (waiter._state !== "pending") return;
   waiter._granted = false;
-  waiter._finish();
+  waiter.owner._take(waiter);
 }
 
 /** @internal A Future of `loop` that is done with `value` (a wait that did not have to wait). */

@@ -53,7 +53,7 @@ import type { EventLoop } from "./loop.ts";
 import { anyLoop, LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
 import { checkCount } from "./_checks.ts";
-import { Coroutine, doneFuture, Waiter, WaitQueue } from "./_waits.ts";
+import { Coroutine, doneFuture, Waiter, type WaitOwner, WaitQueue } from "./_waits.ts";
 
 /**
  * What `hold()` returns: release what was acquired by disposing of it
@@ -183,15 +183,15 @@ export type EventState = "set" | "unset";
  * });
  * ```
  */
-export class Lock extends LoopBound {
+export class Lock extends LoopBound implements WaitOwner<Acquired> {
   // Invariant: if the lock is unlocked and a waiter is queued, a waiter is
   // on its way (#woken, granted and its step not run yet): release() wakes
   // the first one, and a woken waiter that is cancelled before its step
   // wakes the next. While one is on its way newcomers queue, so no one
   // barges past it.
   #state: LockState = "unlocked";
-  readonly #waiters = new WaitQueue<LockWaiter>();
-  #woken: LockWaiter | null = null;
+  readonly #waiters = new WaitQueue<Waiter<Acquired>>();
+  #woken: Waiter<Acquired> | null = null;
 
   /** Whether the lock is held. Python: `locked()`. */
   locked(): boolean {
@@ -260,7 +260,7 @@ export class Lock extends LoopBound {
 
   #acquire(hold: boolean): Future<Acquired> {
     if (this.#tryAcquire()) return doneFuture(anyLoop(), acquired(this, hold));
-    return this._enqueue(this.#waiters, LockWaiter, hold);
+    return this._enqueue(this.#waiters, this, hold);
   }
 
   // The fast path: free, and no waiter goes first, not even one woken but
@@ -283,10 +283,10 @@ export class Lock extends LoopBound {
   }
 
   /** @internal The grant step of `waiter`: take the lock. */
-  _take(waiter: LockWaiter): void {
+  _take(waiter: Waiter<Acquired>): void {
     this.#woken = null;
     this.#state = "locked";
-    waiter._setResultNow(acquired(this, waiter.hold));
+    waiter._setResultNow(acquired(this, waiter.argument as boolean));
   }
 
   /**
@@ -294,25 +294,10 @@ export class Lock extends LoopBound {
    * invariant: if nobody holds the lock, the next waiter must run (pinned
    * by "hands a lost wake-up to the next waiter").
    */
-  _withdraw(waiter: LockWaiter): void {
+  _withdraw(waiter: Waiter<Acquired>): void {
     this.#waiters.delete(waiter);
     if (this.#woken === waiter) this.#woken = null;
     if (this.#state === "unlocked") this.#wakeUpFirst();
-  }
-}
-
-/** A task waiting for a Lock. */
-class LockWaiter extends Waiter<Acquired> {
-  constructor(loop: EventLoop, readonly lock: Lock, readonly hold: boolean) {
-    super(loop);
-  }
-
-  _finish(): void {
-    this.lock._take(this);
-  }
-
-  _withdraw(): void {
-    this.lock._withdraw(this);
   }
 }
 
@@ -337,13 +322,13 @@ class LockWaiter extends Waiter<Acquired> {
  * });
  * ```
  */
-export class Event extends LoopBound {
+export class Event extends LoopBound implements WaitOwner<true> {
   // Invariant: while the flag is set, no waiter is queued: set() wakes all
   // of them, and wait() does not queue when it is set. #woken counts those
   // woken whose step has not run (they still count in the repr, as
   // asyncio's do until their task runs).
   #state: EventState = "unset";
-  readonly #waiters = new WaitQueue<EventWaiter>();
+  readonly #waiters = new WaitQueue<Waiter<true>>();
   #woken = 0;
 
   /** Whether the flag is set. Python: `is_set()`. */
@@ -376,7 +361,7 @@ export class Event extends LoopBound {
   wait(): Future<true> {
     // No wait, so no loop binding (and no check), as in asyncio.
     if (this.#state === "set") return doneFuture(anyLoop(), true);
-    return this._enqueue(this.#waiters, EventWaiter, undefined);
+    return this._enqueue(this.#waiters, this, undefined);
   }
 
   /** `<Event [unset, waiters:1]>`, like asyncio's repr. */
@@ -386,30 +371,15 @@ export class Event extends LoopBound {
   }
 
   /** @internal The grant step of a woken waiter. */
-  _take(waiter: EventWaiter): void {
+  _take(waiter: Waiter<true>): void {
     this.#woken--;
     waiter._setResultNow(true);
   }
 
   /** @internal A waiter was cancelled. */
-  _withdraw(waiter: EventWaiter): void {
+  _withdraw(waiter: Waiter<true>): void {
     if (waiter._granted) this.#woken--;
     else this.#waiters.delete(waiter);
-  }
-}
-
-/** A task waiting for an Event. */
-class EventWaiter extends Waiter<true> {
-  constructor(loop: EventLoop, readonly event: Event, _: undefined) {
-    super(loop);
-  }
-
-  _finish(): void {
-    this.event._take(this);
-  }
-
-  _withdraw(): void {
-    this.event._withdraw(this);
   }
 }
 
@@ -444,13 +414,13 @@ class EventWaiter extends Waiter<true> {
  * });
  * ```
  */
-export class Condition extends LoopBound {
+export class Condition extends LoopBound implements WaitOwner<boolean> {
   // Invariant: a waiter is queued only while its coroutine is inside
   // wait(), with the lock released; every path out of wait() takes the lock
   // back first. #notified counts the waiters notified whose step has not
   // run (they still count in the repr).
   readonly #lock: Lock;
-  readonly #waiters = new WaitQueue<NotifyWaiter>();
+  readonly #waiters = new WaitQueue<Waiter<boolean>>();
   #notified = 0;
 
   /**
@@ -529,7 +499,7 @@ export class Condition extends LoopBound {
   }
 
   async #waitIn(co: Coroutine<true>): Promise<true> {
-    const waiter = new NotifyWaiter(co.getLoop(), this, undefined);
+    const waiter = new Waiter<boolean>(co.getLoop(), this, undefined);
     this.release();
     try {
       try {
@@ -648,30 +618,15 @@ export class Condition extends LoopBound {
   }
 
   /** @internal The grant step of a notified waiter. */
-  _take(waiter: NotifyWaiter): void {
+  _take(waiter: Waiter<boolean>): void {
     this.#notified--;
     waiter._setResultNow(false);
   }
 
   /** @internal A waiter was cancelled (its coroutine takes the lock back). */
-  _withdraw(waiter: NotifyWaiter): void {
+  _withdraw(waiter: Waiter<boolean>): void {
     if (waiter._granted) this.#notified--;
     else this.#waiters.delete(waiter);
-  }
-}
-
-/** The wait of `Condition.wait()` for a notification. */
-class NotifyWaiter extends Waiter<boolean> {
-  constructor(loop: EventLoop, readonly condition: Condition, _: undefined) {
-    super(loop);
-  }
-
-  _finish(): void {
-    this.condition._take(this);
-  }
-
-  _withdraw(): void {
-    this.condition._withdraw(this);
   }
 }
 
@@ -701,7 +656,7 @@ class NotifyWaiter extends Waiter<boolean> {
  * });
  * ```
  */
-export class Semaphore extends LoopBound {
+export class Semaphore extends LoopBound implements WaitOwner<Acquired> {
   // Invariants: _value >= 0 is the number of free slots not yet promised to
   // anyone; a slot handed to a waiter is counted off _value when the waiter
   // is woken (granted), not when its step runs. #woken counts the waiters
@@ -709,7 +664,7 @@ export class Semaphore extends LoopBound {
   // newcomers.
   /** @internal The free slots (Python's `_value`). */
   _value: number;
-  readonly #waiters = new WaitQueue<SemaphoreWaiter>();
+  readonly #waiters = new WaitQueue<Waiter<Acquired>>();
   #woken = 0;
 
   /**
@@ -799,7 +754,7 @@ export class Semaphore extends LoopBound {
       this._value--;
       return doneFuture(anyLoop(), acquired(this, hold));
     }
-    return this._enqueue(this.#waiters, SemaphoreWaiter, hold);
+    return this._enqueue(this.#waiters, this, hold);
   }
 
   /** Hand a slot to the first waiter not already woken; false if none. */
@@ -819,10 +774,10 @@ export class Semaphore extends LoopBound {
   }
 
   /** @internal The grant step of `waiter`: its slot was counted off when it was woken. */
-  _take(waiter: SemaphoreWaiter): void {
+  _take(waiter: Waiter<Acquired>): void {
     this.#woken--;
     this.#wakeUpAllowed();
-    waiter._setResultNow(acquired(this, waiter.hold));
+    waiter._setResultNow(acquired(this, waiter.argument as boolean));
   }
 
   /**
@@ -830,7 +785,7 @@ export class Semaphore extends LoopBound {
    * slot it was handed (pinned by "a woken-then-cancelled waiter hands its
    * slot on"); then wake as many waiters as there are slots.
    */
-  _withdraw(waiter: SemaphoreWaiter): void {
+  _withdraw(waiter: Waiter<Acquired>): void {
     if (waiter._granted) {
       this.#woken--;
       this._value++;
@@ -838,21 +793,6 @@ export class Semaphore extends LoopBound {
       this.#waiters.delete(waiter);
     }
     this.#wakeUpAllowed();
-  }
-}
-
-/** A task waiting for a Semaphore's slot. */
-class SemaphoreWaiter extends Waiter<Acquired> {
-  constructor(loop: EventLoop, readonly semaphore: Semaphore, readonly hold: boolean) {
-    super(loop);
-  }
-
-  _finish(): void {
-    this.semaphore._take(this);
-  }
-
-  _withdraw(): void {
-    this.semaphore._withdraw(this);
   }
 }
 

@@ -33,12 +33,11 @@
 
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.ts";
 import { failedFuture, type Future } from "./futures.ts";
-import type { EventLoop } from "./loop.ts";
 import { Deque } from "./_deque.ts";
 import { BinaryHeap, pythonLess } from "./_heap.ts";
 import { anyLoop, LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
-import { doneFuture, Waiter, WaitQueue } from "./_waits.ts";
+import { doneFuture, type Waiter, type WaitOwner, WaitQueue } from "./_waits.ts";
 
 /** The states of a queue: `shutdown` once `shutdown()` was called (for good). */
 export type QueueState = "open" | "shutdown";
@@ -84,15 +83,25 @@ export interface PriorityQueueOptions<T> {
  * });
  * ```
  */
-export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
+export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T>, WaitOwner<T> {
   // Invariants: a getter is queued only while the queue is empty and a
   // putter only while it is full, except for waiters already woken (and
   // removed) whose grant step has not run. #unfinished counts the items put
   // and not yet matched by taskDone(); #joiners wait for it to reach 0.
   readonly #maxsize: number;
-  readonly #getters = new WaitQueue<GetWaiter<T>>();
-  readonly #putters = new WaitQueue<PutWaiter<T>>();
-  readonly #joiners = new WaitQueue<JoinWaiter>();
+  readonly #getters = new WaitQueue<Waiter<T>>();
+  readonly #putters = new WaitQueue<Waiter<void>>();
+  readonly #joiners = new WaitQueue<Waiter<void>>();
+  // The owners of the three kinds of wait (see WaitOwner): the queue itself
+  // for getters, these two for putters and joiners.
+  readonly #putSide: WaitOwner<void> = {
+    _take: (putter) => this.#putFor(putter),
+    _withdraw: (putter) => this.#withdrawPutter(putter),
+  };
+  readonly #joinSide: WaitOwner<void> = {
+    _take: (joiner) => joiner._setResultNow(undefined),
+    _withdraw: (joiner) => this.#joiners.delete(joiner),
+  };
   #unfinished = 0;
   #state: QueueState = "open";
   /** @internal Where the items live; the subclasses set their own. */
@@ -158,7 +167,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
       return doneFuture(anyLoop(), undefined);
     }
     if (this.#state === "shutdown") return failedFuture(anyLoop(), new QueueShutDown());
-    return this._enqueue(this.#putters, PutWaiter<T>, item);
+    return this._enqueue(this.#putters, this.#putSide, item);
   }
 
   /**
@@ -189,7 +198,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
   get(): Future<T> {
     if (this._items.length > 0) return doneFuture(anyLoop(), this.getNowait());
     if (this.#state === "shutdown") return failedFuture(anyLoop(), new QueueShutDown());
-    return this._enqueue(this.#getters, GetWaiter<T>, undefined);
+    return this._enqueue(this.#getters, this, undefined);
   }
 
   /**
@@ -230,7 +239,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
    */
   join(): Future<void> {
     if (this.#unfinished === 0) return doneFuture(anyLoop(), undefined);
-    return this._enqueue(this.#joiners, JoinWaiter, undefined);
+    return this._enqueue(this.#joiners, this.#joinSide, undefined);
   }
 
   /**
@@ -276,13 +285,8 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
     return `${text}>`;
   }
 
-  /** @internal A `join()` was cancelled. */
-  _withdrawJoiner(joiner: JoinWaiter): void {
-    this.#joiners.delete(joiner);
-  }
-
   /** @internal The grant step of a woken getter: take an item, or wait again. */
-  _takeFor(getter: GetWaiter<T>): void {
+  _take(getter: Waiter<T>): void {
     if (this._items.length > 0) getter._setResultNow(this.getNowait());
     else if (this.#state === "shutdown") getter._setExceptionNow(new QueueShutDown());
     else this.#getters.push(getter); // Someone took it first: queue again, at the back.
@@ -293,26 +297,24 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
    * item that it cannot take now wakes the next getter (pinned by "a getter
    * woken then cancelled does not swallow the item").
    */
-  _withdrawGetter(getter: GetWaiter<T>): void {
+  _withdraw(getter: Waiter<T>): void {
     if (!this.#getters.delete(getter) && this._items.length > 0) wakeUpNext(this.#getters);
   }
 
-  /** @internal The grant step of a woken putter: put its item, or wait again. */
-  _putFor(putter: PutWaiter<T>): void {
+  // The grant step of a woken putter: put its item, or wait again.
+  #putFor(putter: Waiter<void>): void {
     if (this.#state === "shutdown") putter._setExceptionNow(new QueueShutDown());
     else if (this.full()) this.#putters.push(putter);
     else {
-      this.putNowait(putter.item);
+      this.putNowait(putter.argument as T);
       putter._setResultNow(undefined);
     }
   }
 
-  /**
-   * @internal A putter was cancelled: leave the queue; one woken for a free
-   * slot wakes the next putter (pinned by "a putter woken then cancelled
-   * hands the slot on").
-   */
-  _withdrawPutter(putter: PutWaiter<T>): void {
+  // A putter was cancelled: leave the queue; one woken for a free slot
+  // wakes the next putter (pinned by "a putter woken then cancelled hands
+  // the slot on").
+  #withdrawPutter(putter: Waiter<void>): void {
     if (!this.#putters.delete(putter) && !this.full()) wakeUpNext(this.#putters);
   }
 
@@ -428,51 +430,6 @@ class LifoStore<T> {
 
   toArray(): T[] {
     return this.#items.slice();
-  }
-}
-
-/** A task waiting for an item. */
-class GetWaiter<T> extends Waiter<T> {
-  constructor(loop: EventLoop, readonly queue: Queue<T>, _: undefined) {
-    super(loop);
-  }
-
-  _finish(): void {
-    this.queue._takeFor(this);
-  }
-
-  _withdraw(): void {
-    this.queue._withdrawGetter(this);
-  }
-}
-
-/** A task waiting to put `item`. */
-class PutWaiter<T> extends Waiter<void> {
-  constructor(loop: EventLoop, readonly queue: Queue<T>, readonly item: T) {
-    super(loop);
-  }
-
-  _finish(): void {
-    this.queue._putFor(this);
-  }
-
-  _withdraw(): void {
-    this.queue._withdrawPutter(this);
-  }
-}
-
-/** A task waiting in `join()`. */
-class JoinWaiter extends Waiter<void> {
-  constructor(loop: EventLoop, readonly queue: Queue<unknown>, _: undefined) {
-    super(loop);
-  }
-
-  _finish(): void {
-    this._setResultNow(undefined);
-  }
-
-  _withdraw(): void {
-    this.queue._withdrawJoiner(this);
   }
 }
 

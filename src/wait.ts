@@ -34,7 +34,7 @@ import { requireRunningLoop } from "./_running_loop.ts";
 import type { CoroutineFunction } from "./tasks.ts";
 import { timeout as timeoutBlock } from "./timeouts.ts";
 import { Queue } from "./queues.ts";
-import { Coroutine, doneFuture, Waiter } from "./_waits.ts";
+import { Coroutine, doneFuture, Waiter, type WaitOwner } from "./_waits.ts";
 
 /** `wait` returns when any awaitable finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -121,7 +121,7 @@ export function wait<F extends Future<unknown>>(
       checkSameLoop(future, loop);
     }
     if (timeout !== null) checkSeconds(timeout, "timeout");
-    return new Waiting(loop, futures, timeout, returnWhen);
+    return new Waiting(loop, futures, timeout, returnWhen).waiter;
   } catch (error) {
     return failedFuture(loop, error);
   }
@@ -136,15 +136,19 @@ function checkSameLoop(future: Future<unknown>, loop: EventLoop): void {
   }
 }
 
-/** The Future of `wait()`: its grant step computes `[done, pending]`. */
-class Waiting<F extends Future<unknown>> extends Waiter<[done: Set<F>, pending: Set<F>]> {
+/**
+ * The Future of `wait()`: a Waiter of no queue, granted when the condition
+ * is met (or the time is up); its grant step computes `[done, pending]`.
+ */
+class Waiting<F extends Future<unknown>> implements WaitOwner<[Set<F>, Set<F>]> {
+  readonly waiter: Waiter<[done: Set<F>, pending: Set<F>]>;
   readonly #futures: Set<F>;
   readonly #returnWhen: ReturnWhen;
   readonly #timer: Handle | null;
   #left: number;
 
   constructor(loop: EventLoop, futures: Set<F>, timeout: number | null, returnWhen: ReturnWhen) {
-    super(loop);
+    this.waiter = new Waiter(loop, this, undefined);
     this.#futures = futures;
     this.#returnWhen = returnWhen;
     this.#left = futures.size;
@@ -163,15 +167,16 @@ class Waiting<F extends Future<unknown>> extends Waiter<[done: Set<F>, pending: 
   };
 
   readonly #release = (): void => {
-    if (this._state === "pending" && !this._granted) this._grant();
+    const waiter = this.waiter;
+    if (!waiter.done() && !waiter._granted) waiter._grant();
   };
 
-  _finish(): void {
+  _take(waiter: Waiter<[Set<F>, Set<F>]>): void {
     this.#cleanUp();
     const done = new Set<F>();
     const pending = new Set<F>();
     for (const future of this.#futures) (future.done() ? done : pending).add(future);
-    this._setResultNow([done, pending]);
+    waiter._setResultNow([done, pending]);
   }
 
   // Cancelled or not, leave nothing behind on the futures.
