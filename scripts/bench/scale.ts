@@ -43,76 +43,74 @@ function heapUsed(): number {
     ?.memoryUsage().heapUsed ?? 0;
 }
 
-/** Spawn `n` tasks that each yield once, and note the heap once they all exist. */
-function spawn(n: number, body: () => Promise<unknown> = () => sleep(0)): {
-  tasks: Task<unknown>[];
-} {
+/** Spawn `n` tasks that each yield once. */
+function spawn(n: number, body: () => Promise<unknown> = () => sleep(0)): Task<unknown>[] {
   const tasks: Task<unknown>[] = new Array(n);
   for (let i = 0; i < n; i++) tasks[i] = createTask(body);
-  return { tasks };
+  return tasks;
 }
 
-function measured(start: number, before: number, peak: number): Measure {
-  return { ms: performance.now() - start, heap: peak - before };
+/**
+ * In a fresh `run()`: time `work(n, notePeak)` from its start, and the heap
+ * it holds when it calls `notePeak()` (once everything it made exists).
+ */
+function timed(
+  work: (n: number, notePeak: () => void) => Promise<unknown>,
+): (n: number) => Promise<Measure> {
+  return async (n) => {
+    collect();
+    const before = heapUsed();
+    let peak = before;
+    const start = performance.now();
+    await run(() => work(n, () => (peak = heapUsed())));
+    return { ms: performance.now() - start, heap: peak - before };
+  };
 }
 
 const scenarios: Scenario[] = [
-  ["spawn + gather(tasks)", (n) =>
-    run(async () => {
-      collect();
-      const before = heapUsed();
-      const start = performance.now();
-      const { tasks } = spawn(n);
-      const peak = heapUsed();
+  [
+    "spawn + gather(tasks)",
+    timed(async (n, notePeak) => {
+      const tasks = spawn(n);
+      notePeak();
       await gather(tasks);
-      return measured(start, before, peak);
-    })],
-  ["run() cancels what main left", async (n) => {
-    collect();
-    const before = heapUsed();
-    let peak = 0;
-    const start = performance.now();
-    await run(async () => {
+    }),
+  ],
+  [
+    "run() cancels what main left",
+    timed(async (n, notePeak) => {
       spawn(n, () => sleep(3600));
       await sleep(0);
-      peak = heapUsed();
-    });
-    return measured(start, before, peak);
-  }],
-  ["wait(tasks)", (n) =>
-    run(async () => {
-      collect();
-      const before = heapUsed();
-      const start = performance.now();
-      const { tasks } = spawn(n);
-      const peak = heapUsed();
+      notePeak();
+    }),
+  ],
+  [
+    "wait(tasks)",
+    timed(async (n, notePeak) => {
+      const tasks = spawn(n);
+      notePeak();
       await wait(tasks);
-      return measured(start, before, peak);
-    })],
-  ["TaskGroup", (n) =>
-    run(async () => {
-      collect();
-      const before = heapUsed();
-      let peak = 0;
-      const start = performance.now();
-      await taskGroup((tg) => {
+    }),
+  ],
+  [
+    "TaskGroup",
+    timed((n, notePeak) =>
+      taskGroup((tg) => {
         for (let i = 0; i < n; i++) tg.createTask(() => sleep(0));
-        peak = heapUsed();
-      });
-      return measured(start, before, peak);
-    })],
-  ["for await asCompleted(tasks)", (n) =>
-    run(async () => {
-      collect();
-      const before = heapUsed();
-      const start = performance.now();
-      const { tasks } = spawn(n);
-      const peak = heapUsed();
+        notePeak();
+      })
+    ),
+  ],
+  [
+    "for await asCompleted(tasks)",
+    timed(async (n, notePeak) => {
+      const tasks = spawn(n);
+      notePeak();
       let seen = 0;
       for await (const _ of asCompleted(tasks)) seen++;
       if (seen !== n) throw new Error(`asCompleted gave ${seen} of ${n}`);
-      return measured(start, before, peak);
-    })],
+    }),
+  ],
   ["cancel n Queue waiters, arrival order", (n) => cancelWaiters(n, false)],
   ["cancel n Queue waiters, shuffled", (n) => cancelWaiters(n, true)],
 ];
