@@ -46,7 +46,13 @@ export {
   type GatherResults,
   type ResultOf,
 } from "./src/gather.ts";
-export { type MainCoroutine, run, Runner, type RunnerOptions } from "./src/runners.ts";
+export {
+  type MainCoroutine,
+  run,
+  Runner,
+  type RunnerOptions,
+  type RunOptions,
+} from "./src/runners.ts";
 export {
   Timeout,
   timeout,

@@ -8,7 +8,9 @@ import { CancelledError, KeyboardInterrupt, RuntimeError } from "./errors.ts";
 import { setEventLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { gather } from "./gather.ts";
+import { type Clock, VirtualClock } from "./clock.ts";
 import { EventLoop } from "./loop.ts";
+import { reprValue } from "./_repr.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import {
   foreignListenerCount,
@@ -30,11 +32,28 @@ export interface RunnerOptions {
   debug?: boolean;
   /**
    * Makes the loop, instead of `newEventLoop()`; the loop is then not made
-   * current. Pass `() => newEventLoop({ clock: new VirtualClock() })` for
-   * instant sleeps in tests.
+   * current.
    * @default `new EventLoop()`, made current while it runs
    */
   loopFactory?: () => EventLoop;
+  /**
+   * The clock of the loop the runner makes (without `loopFactory`):
+   * `"virtual"` for a `VirtualClock`, on which sleeps and timeouts take no
+   * real time (for tests), or any `Clock`.
+   * @default the real clock
+   */
+  clock?: Clock | "virtual";
+}
+
+/** Options for `run()` and `Runner.run()` besides the runner's. */
+export interface RunOptions {
+  /**
+   * Cancels the main task when aborted; if main lets that cancellation
+   * out, the run rejects with `signal.reason` (an `AbortError` unless the
+   * aborter chose another), as Node's and Deno's APIs do.
+   * @default none
+   */
+  signal?: AbortSignal;
 }
 
 type RunnerState = "created" | "initialized" | "closed";
@@ -76,18 +95,33 @@ export class Runner {
    * `run` returns; a SIGINT handler main installs with
    * `loop.addSignalHandler` replaces it.
    *
+   * `options.signal` cancels the main task when aborted, and the run then
+   * rejects with `signal.reason` (a signal already aborted: main never runs).
+   *
    * @throws {KeyboardInterrupt} after Ctrl-C, as above.
+   * @throws {unknown} `signal.reason` after an abort, as above.
    * @throws {RuntimeError} inside a running loop, or after `close()`.
    * @throws {TypeError} if `main` is not a function (a promise has already
    * started: pass `() => promise` only if it need not be cancelled).
    */
-  async run<T>(main: MainCoroutine<T>): Promise<T> {
+  async run<T>(main: MainCoroutine<T>, options: RunOptions = {}): Promise<T> {
     checkMain(main);
     if (runningLoopOrNull() !== null) {
       throw new RuntimeError("Runner.run() cannot be called from a running event loop");
     }
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`Cannot run: expected an AbortSignal, received ${reprValue(signal)}`);
+    }
+    signal?.throwIfAborted();
     const loop = this.getLoop();
     const task = loop.createTask(main);
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      task.cancel();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     // Ctrl-C handling as Python 3.11+, only when no one else handles SIGINT.
     let onSigint: SignalHandler | null = null;
     if (getSignalHandler("SIGINT") === null && foreignListenerCount("SIGINT") === 0) {
@@ -107,12 +141,14 @@ export class Runner {
       return result;
     } catch (error) {
       if (this.#interruptNow) throw new KeyboardInterrupt();
-      // The first Ctrl-C cancelled main; if main let that out, say so.
+      // The first Ctrl-C (or the abort) cancelled main; if main let that out, say so.
       if (error instanceof CancelledError && this.#interruptCount > 0 && task.uncancel() === 0) {
         throw new KeyboardInterrupt();
       }
+      if (error instanceof CancelledError && aborted && task.uncancel() === 0) throw signal!.reason;
       throw error;
     } finally {
+      signal?.removeEventListener("abort", onAbort);
       // Main may have installed its own SIGINT handler meanwhile: keep it.
       if (onSigint !== null && getSignalHandler("SIGINT") === onSigint) {
         setSignalHandler("SIGINT", null);
@@ -142,8 +178,10 @@ export class Runner {
   getLoop(): EventLoop {
     if (this.#state === "closed") throw new RuntimeError("Runner is closed");
     if (this.#loop === null) {
-      const factory = this.#options.loopFactory;
-      this.#loop = factory === undefined ? new EventLoop() : factory();
+      const { loopFactory: factory, clock } = this.#options;
+      this.#loop = factory !== undefined
+        ? factory()
+        : new EventLoop({ clock: clock === "virtual" ? new VirtualClock() : clock });
       if (factory === undefined) {
         setEventLoop(this.#loop);
         this.#madeLoopCurrent = true;
@@ -186,7 +224,11 @@ export class Runner {
  * loop is closed. Python: `asyncio.run`.
  *
  * Ctrl-C cancels the main task and then raises `KeyboardInterrupt`, as in
- * `Runner.run`; catch it at the top level to exit quietly.
+ * `Runner.run`; catch it at the top level to exit quietly. `options.signal`
+ * cancels it too, and the run then rejects with `signal.reason`.
+ *
+ * For tests, `run(main, { clock: "virtual" })` runs main on a virtual
+ * clock: a day of sleeps and timeouts takes milliseconds.
  *
  * @param main An async function (called on the loop): `run(main)` or
  * `run(() => main(arg))`, not `run(main())`, whose promise would already run
@@ -203,15 +245,40 @@ export class Runner {
  *   console.log("Goodbye!");
  * });
  * ```
+ *
+ * @example Virtual time, for tests: an hour's deadline in no real time
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getRunningLoop, run, sleep, timeout, TimeoutError } from "@asyncio-ts/asyncio";
+ * await run(async () => {
+ *   await assert.rejects(timeout(3600, () => sleep(86_400)), TimeoutError);
+ *   assert.equal(getRunningLoop().time(), 3600);
+ * }, { clock: "virtual" });
+ * ```
+ *
+ * @example Stop a run with an AbortSignal
+ * ```ts
+ * import { run, sleep } from "@asyncio-ts/asyncio";
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 10);
+ * try {
+ *   await run(() => sleep(3600), { signal: controller.signal });
+ * } catch (e) {
+ *   console.log((e as DOMException).name); // AbortError
+ * }
+ * ```
  */
-export async function run<T>(main: MainCoroutine<T>, options: RunnerOptions = {}): Promise<T> {
+export async function run<T>(
+  main: MainCoroutine<T>,
+  options: RunnerOptions & RunOptions = {},
+): Promise<T> {
   if (runningLoopOrNull() !== null) {
     throw new RuntimeError("run() cannot be called from a running event loop");
   }
   checkMain(main);
   const runner = new Runner(options);
   try {
-    return await runner.run(main);
+    return await runner.run(main, options);
   } finally {
     await runner.close();
   }

@@ -4,17 +4,23 @@ import {
   CancelledError,
   createTask,
   currentTask,
+  Event,
   type EventLoop,
   getEventLoop,
   getRunningLoop,
+  Lock,
   newEventLoop,
+  Queue,
   run,
   Runner,
   setEventLoop,
   sleep,
+  timeout,
+  TimeoutError,
   VirtualClock,
+  waitFor,
 } from "../mod.ts";
-import { captureReports, runVirtual, virtualLoop } from "./_virtual.ts";
+import { captureReports, failure, runVirtual, virtualLoop } from "./_virtual.ts";
 
 describe("run()", () => {
   it("runs the function as the main task and returns its result", async () => {
@@ -29,6 +35,68 @@ describe("run()", () => {
       assert.match(error.message, /run\(work\)/);
       return true;
     });
+  });
+
+  it('with clock "virtual" runs a day of sleeps, timeouts and waits in no real time', async () => {
+    const seen = await run(async () => {
+      const loop = getRunningLoop();
+      const queue = new Queue<number>();
+      const lock = new Lock();
+      const ready = new Event();
+      const worker = createTask(async () => {
+        for (let hour = 1; hour <= 24; hour++) {
+          await sleep(3600);
+          await lock.with(() => queue.putNowait(hour));
+        }
+        ready.set();
+      });
+      let got = 0;
+      while (got < 24) {
+        got = await queue.get();
+        // A deadline that never hits, and one that does.
+        await timeout(7200, () => sleep(1));
+        await assert.rejects(waitFor(sleep(10), 0.5), TimeoutError);
+      }
+      await ready.wait();
+      await worker;
+      return loop.time();
+    }, { clock: "virtual" });
+    assert.ok(seen >= 86_400 && seen < 86_400 + 60, String(seen));
+  });
+
+  it("with a signal: an abort cancels main, and the run rejects with signal.reason", async () => {
+    const controller = new AbortController();
+    const cleaned: string[] = [];
+    const error = await failure(run(async () => {
+      getRunningLoop().callLater(5, () => controller.abort(new Error("enough")));
+      try {
+        await sleep(3600);
+      } finally {
+        cleaned.push("main cleaned up");
+      }
+    }, { clock: "virtual", signal: controller.signal }));
+    assert.equal((error as Error).message, "enough");
+    assert.deepEqual(cleaned, ["main cleaned up"]);
+  });
+
+  it("with a signal already aborted: main never runs", async () => {
+    let ran = false;
+    const error = await failure(run(async () => (ran = true), { signal: AbortSignal.abort() }));
+    assert.equal((error as DOMException).name, "AbortError");
+    assert.equal(ran, false);
+  });
+
+  it("with a signal: a main that handles the cancellation returns its value", async () => {
+    const controller = new AbortController();
+    const value = await run(async () => {
+      getRunningLoop().callLater(5, () => controller.abort());
+      try {
+        await sleep(3600);
+      } catch {
+        return "handled";
+      }
+    }, { clock: "virtual", signal: controller.signal });
+    assert.equal(value, "handled");
   });
 
   it("cancels and cleans up every leftover task, at any count", async () => {
