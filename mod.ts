@@ -102,3 +102,35 @@ export type {
   ShutdownOptions,
 } from "./src/executor/types.ts";
 export type { BackendKind, ResourceLimits } from "./src/executor/backend.ts";
+export {
+  type BytesLike,
+  DEFAULT_LIMIT,
+  StreamReader,
+  type StreamReaderOptions,
+} from "./src/streams/reader.ts";
+export { type StartTlsOptions, StreamWriter } from "./src/streams/writer.ts";
+export {
+  type ClientConnected,
+  openConnection,
+  type OpenConnectionOptions,
+  openUnixConnection,
+  Server,
+  type ServerSocket,
+  type SslOption,
+  startServer,
+  type StartServerOptions,
+  startUnixServer,
+  type StreamPair,
+} from "./src/streams/connection.ts";
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  DEVNULL,
+  type ExecArgs,
+  PIPE,
+  Process,
+  type ProcessSignal,
+  type StdioOption,
+  STDOUT,
+  type SubprocessOptions,
+} from "./src/subprocess.ts";
