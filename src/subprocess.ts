@@ -18,13 +18,14 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
+import process from "node:process";
 import type { Readable } from "node:stream";
 import { BrokenPipeError, ConnectionResetError, ProcessLookupError } from "./errors.ts";
 import { failedFuture, type Future } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { doneFuture, IoFuture, settle } from "./_io_future.ts";
-import { osError } from "./_os_errors.ts";
+import { hostCode, osError } from "./_os_errors.ts";
 import { reprValue } from "./_repr.ts";
 import type { SignalName } from "./signals.ts";
 import { type BytesLike, checkLimit, StreamReader, toBytes } from "./streams/reader.ts";
@@ -175,7 +176,9 @@ function start(
   try {
     child = spawn(program, args, { stdio, cwd: options.cwd, env: options.env, shell });
   } catch (error) {
-    return failedFuture(loop, osError(error, `No such file or directory: '${program}'`));
+    // A host error without a code (Deno's missing --allow-run or
+    // --allow-env) already says what to do: pass it on as it is.
+    return failedFuture(loop, hostCode(error) === undefined ? error : spawnError(error, program));
   }
   const future = new IoFuture<Process>(loop, () => child.kill("SIGKILL"));
   const onError = (error: unknown) => {
@@ -184,12 +187,12 @@ function start(
   child.once("error", onError);
   child.once("spawn", () => {
     child.off("error", onError);
-    const process = new Process(loop, child, options, shell);
+    const started = new Process(loop, child, options, shell);
     if (future.done() || loop.isClosed()) {
       child.kill("SIGKILL");
       return;
     }
-    settle(future, false, process);
+    settle(future, false, started);
   });
   return future;
 }
@@ -333,7 +336,19 @@ export class Process {
    */
   sendSignal(signal: ProcessSignal): void {
     if (this.#state === "closed") throw new ProcessLookupError("[Errno 3] No such process");
-    this.#child.kill(signal as Parameters<ChildProcess["kill"]>[0]);
+    try {
+      // process.kill() first: on Deno 2.9.6, after child.kill() the child's
+      // "exit" reports the signal sent even when the child handled it and
+      // exited with a code. Deno allows process.kill() only with an
+      // unrestricted --allow-run; child.kill() is the fallback.
+      process.kill(this.pid, signal);
+    } catch (error) {
+      const code = hostCode(error);
+      // Exited, not yet reaped: nothing to signal, as Python's Popen.
+      if (code === "ESRCH") return;
+      if (code !== undefined) throw osError(error, "Cannot send a signal");
+      this.#child.kill(signal as Parameters<ChildProcess["kill"]>[0]);
+    }
   }
 
   /** Send SIGTERM. Python: `terminate()`. */

@@ -1,5 +1,7 @@
 // Running Deno programs in a child process, for tests of whole programs.
 import { spawn } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 /** The Deno executable when the tests run under Deno, else undefined. */
 export const denoPath: string | undefined = (globalThis as { Deno?: { execPath(): string } }).Deno
@@ -37,3 +39,18 @@ export function runDeno(args: string[], timeoutMs = 60_000): Promise<Finished> {
     });
   });
 }
+
+/**
+ * The command that runs one of the project's programs (`examples/x`,
+ * without extension) on the runtime running the tests: `deno run <flags>
+ * x.ts` under Deno (only the permissions in `denoFlags`), `node x.js` in the
+ * npm build. Run it from `repositoryRoot`.
+ */
+export function programCommand(program: string, denoFlags: string[] = []): [string, string[]] {
+  return denoPath !== undefined
+    ? [denoPath, ["run", ...denoFlags, `${program}.ts`]]
+    : [process.execPath, [`${program}.js`]];
+}
+
+/** The repository's root (the npm build's root under Node). */
+export const repositoryRoot: string = fileURLToPath(new URL("..", import.meta.url));

@@ -7,6 +7,7 @@ import {
   CancelledError,
   ConnectionRefusedError,
   ConnectionResetError,
+  createSubprocessExec,
   createTask,
   Event,
   FileNotFoundError,
@@ -17,6 +18,8 @@ import {
   LimitOverrunError,
   openConnection,
   openUnixConnection,
+  PIPE,
+  type Process,
   run,
   RuntimeError,
   Server,
@@ -29,6 +32,7 @@ import {
   waitFor,
 } from "../mod.ts";
 import { captureReports, failure, runVirtual, yields } from "./_virtual.ts";
+import { programCommand, repositoryRoot } from "./_subprocess.ts";
 
 const decoder = new TextDecoder();
 const text = (bytes: Uint8Array | null) => decoder.decode(bytes!);
@@ -707,6 +711,85 @@ describe("TLS", () => {
       await closeWriter(writer);
       server.close();
       await server.waitClosed();
+    });
+  });
+});
+
+describe("the stream examples", () => {
+  const NET = ["--allow-net=127.0.0.1"];
+
+  /** Start `examples/<name>` with port 0 and read the port from its first line. */
+  async function startExample(name: string) {
+    const [exec, args] = programCommand(`examples/${name}`, NET);
+    const proc = await createSubprocessExec(exec, ...args, "0", {
+      stdout: PIPE,
+      stderr: PIPE,
+      cwd: repositoryRoot,
+    });
+    const first = text(await waitFor(proc.stdout!.readline(), 60));
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(first)?.[1]);
+    assert.ok(port > 0, first);
+    return { proc, port };
+  }
+
+  /** Stop `proc` with SIGINT; return what it printed after and its return code. */
+  async function interrupt(proc: Process): Promise<[string[], number]> {
+    proc.sendSignal("SIGINT");
+    const [out, err] = await waitFor(proc.communicate(), 60);
+    assert.equal(text(err), "");
+    return [text(out).trimEnd().split("\n"), proc.returncode!];
+  }
+
+  it("echo_server.ts answers echo_client.ts, and stops cleanly on SIGINT", async () => {
+    await run(async () => {
+      const { proc: server, port } = await startExample("echo_server");
+      const [exec, args] = programCommand("examples/echo_client", NET);
+      const client = await createSubprocessExec(exec, ...args, String(port), "Hello World!", {
+        stdout: PIPE,
+        cwd: repositoryRoot,
+      });
+      const [clientOut] = await waitFor(client.communicate(), 60);
+      assert.deepEqual(text(clientOut).trimEnd().split("\n"), [
+        'Send: "Hello World!"',
+        'Received: "Hello World!"',
+        "Close the connection",
+      ]);
+      assert.equal(client.returncode, 0);
+      // The server printed its three lines before the client saw the answer.
+      const [lines, code] = await interrupt(server);
+      assert.match(lines[0], /^Received "Hello World!" from 127\.0\.0\.1:\d+$/);
+      assert.deepEqual(lines.slice(1), [
+        'Send: "Hello World!"',
+        "Close the connection",
+        "Server stopped",
+      ]);
+      assert.equal(code, 0);
+    });
+  });
+
+  it("chat_server.ts relays lines between clients and says goodbye on SIGINT", async () => {
+    await run(async () => {
+      const { proc: server, port } = await startExample("chat_server");
+      const join = async (name: string) => {
+        const [reader, writer] = await openConnection(LOCAL, port);
+        assert.equal(text(await reader.readuntil("? ")), "Your name? ");
+        writer.write(`${name}\n`);
+        return [reader, writer] as const;
+      };
+      const [alice, aliceWriter] = await join("alice");
+      assert.equal(text(await server.stdout!.readline()), "alice joined\n");
+      const [bob, bobWriter] = await join("bob");
+      assert.equal(text(await alice.readline()), "* bob joined\n");
+      bobWriter.write("hi all\n");
+      assert.equal(text(await alice.readline()), "bob: hi all\n");
+      const [lines, code] = await interrupt(server);
+      assert.equal(text(await alice.read()), "* the server is shutting down\n");
+      assert.equal(text(await bob.read()), "* the server is shutting down\n");
+      assert.deepEqual(lines.slice(0, 2), ["bob joined", "Shutting down"]);
+      assert.equal(lines.at(-1), "Chat server stopped");
+      assert.equal(code, 0);
+      await closeWriter(aliceWriter);
+      await closeWriter(bobWriter);
     });
   });
 });

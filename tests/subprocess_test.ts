@@ -19,6 +19,7 @@ import {
   waitFor,
 } from "../mod.ts";
 import { failure, runVirtual, yields } from "./_virtual.ts";
+import { programCommand, repositoryRoot } from "./_subprocess.ts";
 
 const decoder = new TextDecoder();
 const text = (bytes: Uint8Array | null) => decoder.decode(bytes!);
@@ -226,6 +227,35 @@ describe("cancelling process waits", () => {
       await assert.rejects(waitFor(proc.stdout!.readline(), 5), TimeoutError);
       proc.kill();
       await proc.wait();
+    });
+  });
+});
+
+describe("examples/subprocess.ts", () => {
+  it("reads five lines, stops the ticker, and times out and kills the silent program", async () => {
+    await run(async () => {
+      const [exec, args] = programCommand("examples/subprocess", [
+        "--allow-run=sh,sleep",
+        "--allow-env",
+      ]);
+      const proc = await createSubprocessExec(exec, ...args, {
+        stdout: PIPE,
+        stderr: PIPE,
+        cwd: repositoryRoot,
+      });
+      const [out, err] = await waitFor(proc.communicate(), 60);
+      assert.equal(text(err), "");
+      assert.deepEqual(text(out).trimEnd().split("\n"), [
+        "got: tick 0",
+        "got: tick 1",
+        "got: tick 2",
+        "got: tick 3",
+        "got: tick 4",
+        "ticker stopped, returncode -15",
+        "silent program: no line within 0.5 s",
+        "silent program killed, returncode -9",
+      ]);
+      assert.equal(proc.returncode, 0);
     });
   });
 });
