@@ -153,22 +153,28 @@ export function openConnection(
   }
   const ssl = options.ssl ?? false;
   const address = formatAddress(host, port);
-  const socket: net.Socket = ssl === false
-    ? net.connect({
-      host,
-      port,
-      localAddress: options.localAddress,
-      localPort: options.localPort,
-      allowHalfOpen: true,
-    })
-    : tls.connect({
-      ...(ssl === true ? {} : ssl),
-      host,
-      port,
-      servername: options.serverHostname ?? (net.isIP(host) ? undefined : host),
-      // Passed on to the TCP connect (node:tls's types omit it).
-      ...{ localAddress: options.localAddress, localPort: options.localPort },
-    } as tls.ConnectionOptions);
+  let socket: net.Socket;
+  try {
+    socket = ssl === false
+      ? net.connect({
+        host,
+        port,
+        localAddress: options.localAddress,
+        localPort: options.localPort,
+        allowHalfOpen: true,
+      })
+      : tls.connect({
+        ...(ssl === true ? {} : ssl),
+        host,
+        port,
+        servername: options.serverHostname ?? (net.isIP(host) ? undefined : host),
+        // Passed on to the TCP connect (node:tls's types omit it).
+        ...{ localAddress: options.localAddress, localPort: options.localPort },
+      } as tls.ConnectionOptions);
+  } catch (error) {
+    // Thrown at once (Deno without --allow-net): the Future reports it.
+    return failedFuture(loop, error);
+  }
   return connect(loop, socket, ssl !== false, options.limit, address);
 }
 
@@ -192,9 +198,14 @@ export function openUnixConnection(
     return failedFuture(loop, error);
   }
   const ssl = options.ssl ?? false;
-  const socket: net.Socket = ssl === false
-    ? net.connect({ path, allowHalfOpen: true })
-    : tls.connect({ ...(ssl === true ? {} : ssl), path, servername: options.serverHostname });
+  let socket: net.Socket;
+  try {
+    socket = ssl === false
+      ? net.connect({ path, allowHalfOpen: true })
+      : tls.connect({ ...(ssl === true ? {} : ssl), path, servername: options.serverHostname });
+  } catch (error) {
+    return failedFuture(loop, error);
+  }
   return connect(loop, socket, ssl !== false, options.limit, `'${path}'`);
 }
 
@@ -441,12 +452,19 @@ export class Server {
       );
     };
     server.once("error", onError);
-    server.listen(listen, () => {
+    try {
+      server.listen(listen, () => {
+        server.off("error", onError);
+        // Later errors of the listening socket (rare) must not go uncaught.
+        server.on("error", () => {});
+        settle(future, false, this);
+      });
+    } catch (error) {
+      // Thrown at once (Deno without --allow-net): the Future reports it.
       server.off("error", onError);
-      // Later errors of the listening socket (rare) must not go uncaught.
-      server.on("error", () => {});
-      settle(future, false, this);
-    });
+      this.#state = "closed";
+      settle(future, true, hostCode(error) === undefined ? error : osError(error, address));
+    }
     return future;
   }
 
@@ -672,6 +690,9 @@ function removeStaleSocket(path: string): void {
   try {
     if (lstatSync(path).isSocket()) unlinkSync(path);
   } catch (error) {
-    if (hostCode(error) !== "ENOENT") throw osError(error, `Cannot use ${path}`);
+    const code = hostCode(error);
+    // No code: Deno's missing permission, whose message says what to do.
+    if (code === undefined) throw error;
+    if (code !== "ENOENT") throw osError(error, `Cannot use ${path}`);
   }
 }
