@@ -21,10 +21,10 @@
  */
 
 import { IncompleteReadError, LimitOverrunError, RuntimeError } from "../errors.ts";
-import { failedFuture, type Future } from "../futures.ts";
+import { failedFuture, Future } from "../futures.ts";
 import type { EventLoop } from "../loop.ts";
 import { requireRunningLoop } from "../_running_loop.ts";
-import { IoFuture, settle } from "../_io_future.ts";
+import { settle } from "../_io_future.ts";
 import { reprValue } from "../_repr.ts";
 
 /** The default `limit` of a reader: 64 KiB. Python: `asyncio.streams._DEFAULT_LIMIT`. */
@@ -49,17 +49,41 @@ export interface StreamReaderOptions {
   limit?: number;
 }
 
-type Operation =
-  | { kind: "read"; name: string; n: number; future: IoFuture<Uint8Array> }
-  | { kind: "exactly"; name: string; n: number; future: IoFuture<Uint8Array> }
-  | {
-    kind: "until";
-    name: string;
-    separators: Uint8Array[];
-    offset: number;
-    line: boolean;
-    future: IoFuture<Uint8Array>;
-  };
+type ReadKind = "read" | "exactly" | "until";
+
+/**
+ * A read waiting for data: the Future handed out, carrying what it waits
+ * for (one object per read, since a busy connection makes one per chunk).
+ * Its cancel() withdraws it from the reader, which keeps every byte.
+ */
+class PendingRead extends Future<Uint8Array> {
+  /** readuntil(): where the next search starts. */
+  offset = 0;
+
+  constructor(
+    loop: EventLoop,
+    readonly reader: StreamReader,
+    readonly kind: ReadKind,
+    /** The method's name, for the error of a second concurrent read. */
+    readonly name: string,
+    /** read(n), readexactly(n): the n. */
+    readonly n: number,
+    /** readuntil(): the separators, shortest first. */
+    readonly separators: Uint8Array[] = NO_SEPARATORS,
+    /** readline(): a line over the limit is dropped; EOF returns what is left. */
+    readonly line = false,
+  ) {
+    super(loop);
+  }
+
+  override cancel(message?: string): boolean {
+    if (!super.cancel(message)) return false;
+    this.reader._withdraw(this);
+    return true;
+  }
+}
+
+const NO_SEPARATORS: Uint8Array[] = [];
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -96,7 +120,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   #end = 0;
   #eof = false;
   #exception: unknown = undefined;
-  #pending: Operation | null = null;
+  #pending: PendingRead | null = null;
   #transport: ReadingTransport | null = null;
   #paused = false;
 
@@ -142,6 +166,23 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     this.#check();
   }
 
+  /**
+   * @internal Data from the host, which hands each chunk over for good: a
+   * chunk that a waiting `read(n)` takes whole goes to it without a copy.
+   */
+  _feedHostData(chunk: Uint8Array): void {
+    const op = this.#pending;
+    if (
+      op !== null && op.kind === "read" && this.#end === this.#start && chunk.length <= op.n &&
+      !this.#eof && chunk.length > 0
+    ) {
+      this.#pending = null;
+      settle(op, false, chunk);
+      return;
+    }
+    this.feedData(chunk);
+  }
+
   /** Mark the end of the stream: reads waiting for more end. Python: `feed_eof`. */
   feedEof(): void {
     this.#eof = true;
@@ -154,7 +195,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     const op = this.#pending;
     if (op !== null) {
       this.#pending = null;
-      settle(op.future, true, error);
+      settle(op, true, error);
     }
   }
 
@@ -181,7 +222,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
         new TypeError(`Cannot read: n must be an integer, received ${reprValue(n)}`),
       );
     }
-    return this.#begin(loop, { kind: "read", name: "read", n, future: null! });
+    return this.#begin(new PendingRead(loop, this, "read", "read", n));
   }
 
   /**
@@ -201,7 +242,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (n < 0) {
       return failedFuture(loop, new RangeError("readexactly size can not be less than zero"));
     }
-    return this.#begin(loop, { kind: "exactly", name: "readexactly", n, future: null! });
+    return this.#begin(new PendingRead(loop, this, "exactly", "readexactly", n));
   }
 
   /**
@@ -215,14 +256,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    */
   readline(): Future<Uint8Array> {
     const loop = this.#getLoop();
-    return this.#begin(loop, {
-      kind: "until",
-      name: "readline",
-      separators: [NEWLINE],
-      offset: 0,
-      line: true,
-      future: null!,
-    });
+    return this.#begin(new PendingRead(loop, this, "until", "readline", 0, [NEWLINE], true));
   }
 
   /**
@@ -253,14 +287,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (separators[0].length === 0) {
       return failedFuture(loop, new RangeError("Separator should be at least one-byte string"));
     }
-    return this.#begin(loop, {
-      kind: "until",
-      name: "readuntil",
-      separators,
-      offset: 0,
-      line: false,
-      future: null!,
-    });
+    return this.#begin(new PendingRead(loop, this, "until", "readuntil", 0, separators));
   }
 
   /** `for await (const line of reader)`: `readline()` until it returns no bytes. */
@@ -277,7 +304,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (this.buffered > 0) parts.push(`${this.buffered} bytes`);
     if (this.#eof) parts.push("eof");
     if (this.#limit !== DEFAULT_LIMIT) parts.push(`limit=${this.#limit}`);
-    if (this.#pending !== null) parts.push(`waiter=${this.#pending.future}`);
+    if (this.#pending !== null) parts.push(`waiter=${this.#pending}`);
     if (this.#exception !== undefined) parts.push(`exception=${reprValue(this.#exception)}`);
     if (this.#paused) parts.push("paused");
     return `<${parts.join(" ")}>`;
@@ -289,30 +316,28 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     return requireRunningLoop();
   }
 
-  #begin(loop: EventLoop, op: Operation): Future<Uint8Array> {
+  #begin(op: PendingRead): Future<Uint8Array> {
     if (this.#pending !== null) {
       return failedFuture(
-        loop,
+        op.getLoop(),
         new RuntimeError(
           `${op.name}() called while another coroutine is already waiting for incoming data`,
         ),
       );
     }
-    const future = new IoFuture<Uint8Array>(loop, () => this.#withdraw(op));
-    op.future = future;
     if (this.#exception !== undefined) {
-      future.setException(this.#exception);
-      return future;
+      op.setException(this.#exception);
+      return op;
     }
     if (!this.#attempt(op)) {
       this.#pending = op;
       this.#resumeReading();
     }
-    return future;
+    return op;
   }
 
-  /** A cancelled read: forget it; its bytes stay in the buffer. */
-  #withdraw(op: Operation): void {
+  /** @internal A cancelled read: forget it; its bytes stay in the buffer. */
+  _withdraw(op: PendingRead): void {
     if (this.#pending === op) this.#pending = null;
     this.#pauseIfFull();
   }
@@ -326,7 +351,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   /** Finish `op` from the buffer if it can be; true if its Future is settled. */
-  #attempt(op: Operation): boolean {
+  #attempt(op: PendingRead): boolean {
     const size = this.#end - this.#start;
     switch (op.kind) {
       case "read": {
@@ -345,7 +370,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     }
   }
 
-  #attemptUntil(op: Extract<Operation, { kind: "until" }>): boolean {
+  #attemptUntil(op: PendingRead): boolean {
     const separators = op.separators;
     const buffer = this.#buffer;
     const start = this.#start;
@@ -387,7 +412,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   #overrun(
-    op: Extract<Operation, { kind: "until" }>,
+    op: PendingRead,
     message: string,
     consumed: number,
   ): boolean {
@@ -401,13 +426,13 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     return this.#fail(op, new LimitOverrunError(message, consumed));
   }
 
-  #finish(op: Operation, value: Uint8Array): boolean {
-    settle(op.future, false, value);
+  #finish(op: PendingRead, value: Uint8Array): boolean {
+    settle(op, false, value);
     return true;
   }
 
-  #fail(op: Operation, error: unknown): boolean {
-    settle(op.future, true, error);
+  #fail(op: PendingRead, error: unknown): boolean {
+    settle(op, true, error);
     return true;
   }
 

@@ -88,6 +88,7 @@ export class StreamWriter {
   #closed = false;
   #lostError: unknown = undefined;
   #needDrain = false;
+  #drained: Future<void> | null = null;
   #drainWaiters: IoFuture<void>[] = [];
   #closeWaiters: IoFuture<void>[] = [];
   #detach: () => void;
@@ -138,7 +139,14 @@ export class StreamWriter {
     if (this.#closed) {
       return failedFuture(loop, this.#lostError ?? new ConnectionResetError("Connection lost"));
     }
-    if (!this.#needDrain) return doneFuture(loop, undefined);
+    if (!this.#needDrain) {
+      // One done Future serves every drain() that need not wait (most do).
+      let drained = this.#drained;
+      if (drained === null || drained.getLoop() !== loop) {
+        drained = this.#drained = doneFuture(loop, undefined);
+      }
+      return drained;
+    }
     const waiter: IoFuture<void> = new IoFuture<void>(
       loop,
       () => remove(this.#drainWaiters, waiter),
@@ -319,7 +327,9 @@ export function feedReader(
   const streams = other === null ? [stream] : [stream, other];
   let open = streams.length;
   const onData = (chunk: Uint8Array | string) => {
-    if (!readerDone(reader)) reader.feedData(chunk);
+    if (readerDone(reader)) return;
+    if (typeof chunk === "string") reader.feedData(chunk);
+    else reader._feedHostData(chunk);
   };
   const onError = (error: unknown) => {
     if (!readerDone(reader)) reader.setException(streamError(error));
