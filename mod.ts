@@ -1,7 +1,7 @@
 /**
  * asyncio-ts: Python's asyncio for TypeScript. An event loop you can hold,
  * tasks that really cancel, `gather`, timeouts, structured concurrency,
- * queues and locks, and an executor on Workers.
+ * queues and locks, streams and subprocesses, and an executor on Workers.
  *
  * @example The book's quickstart
  * ```ts

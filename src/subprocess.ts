@@ -132,6 +132,19 @@ export function createSubprocessExec(program: string, ...args: ExecArgs): Future
  *
  * @returns A Future of the started `Process` (the shell's; a command the
  * shell cannot find gives return code 127, as in Python).
+ *
+ * @example A pipeline, both streams in one reader
+ * ```ts
+ * import { createSubprocessShell, PIPE, run, STDOUT } from "@asyncio-ts/asyncio";
+ * await run(async () => {
+ *   const proc = await createSubprocessShell("echo one; echo two | tr a-z A-Z", {
+ *     stdout: PIPE,
+ *     stderr: STDOUT,
+ *   });
+ *   for await (const line of proc.stdout!) console.log(new TextDecoder().decode(line).trimEnd());
+ *   console.log(await proc.wait()); // 0
+ * });
+ * ```
  */
 export function createSubprocessShell(
   cmd: string,
@@ -230,6 +243,21 @@ type ProcessState = "running" | "exited" | "closed";
  * Read its output from `stdout`/`stderr` and write to `stdin` when they
  * are `PIPE`s; `wait()` for it to finish, or `communicate()` to feed its
  * input, collect its output and wait, without the deadlock of a full pipe.
+ *
+ * @example A read with a timeout, then a kill
+ * ```ts
+ * import { createSubprocessExec, PIPE, run, TimeoutError, waitFor } from "@asyncio-ts/asyncio";
+ * await run(async () => {
+ *   const proc = await createSubprocessExec("sleep", "60", { stdout: PIPE });
+ *   try {
+ *     await waitFor(proc.stdout!.readline(), 0.1);
+ *   } catch (error) {
+ *     console.log(error instanceof TimeoutError); // true: sleep prints nothing
+ *   }
+ *   proc.kill();
+ *   console.log(await proc.wait()); // -9
+ * });
+ * ```
  */
 export class Process {
   /** The process id. */

@@ -192,6 +192,32 @@ describe("StreamReader", () => {
     });
   });
 
+  it("a task cancelled after its read finished, before it resumed, leaves the bytes for the next read", async () => {
+    await run(async () => {
+      const reader = new StreamReader();
+      const task = createTask(() => reader.readline());
+      await yields(1);
+      reader.feedData("line\nmore");
+      // The read is done; the task has not run since: the cancel wins.
+      task.cancel();
+      await assert.rejects(task, CancelledError);
+      assert.equal(text(await reader.readline()), "line\n");
+      assert.equal(text(await reader.read(4)), "more");
+    });
+  });
+
+  it("a timeout that fires in the iteration the read finished loses no line", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const reader = new StreamReader();
+      // Equal deadlines fire in scheduling order: the line arrives, then
+      // the deadline cancels the task before it could resume with it.
+      loop.callAt(loop.time() + 5, () => reader.feedData("late\n"));
+      await assert.rejects(waitFor(reader.readline(), 5), TimeoutError);
+      assert.equal(text(await reader.readline()), "late\n");
+    });
+  });
+
   it("every read returns a library Future", async () => {
     await run(async () => {
       const reader = readerWith("a\nbc", true);

@@ -379,6 +379,25 @@ export function startServer(
  * Python: `asyncio.start_unix_server(...)`.
  *
  * @returns A Future of the listening `Server`.
+ *
+ * @example A Unix socket round trip
+ * ```ts
+ * import { openUnixConnection, run, startUnixServer } from "@asyncio-ts/asyncio";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * await run(async () => {
+ *   const path = join(tmpdir(), `asyncio-ts-doc-${Date.now()}.sock`);
+ *   await using server = await startUnixServer(async (reader, writer) => {
+ *     writer.write(await reader.readexactly(4));
+ *     writer.close();
+ *   }, path);
+ *   const [reader, writer] = await openUnixConnection(path);
+ *   writer.write("ping");
+ *   console.log(new TextDecoder().decode(await reader.read())); // "ping"
+ *   writer.close();
+ *   await writer.waitClosed();
+ * });
+ * ```
  */
 export function startUnixServer(
   clientConnected: ClientConnected,
@@ -406,7 +425,25 @@ type ServerState = "listening" | "closed";
  * `close()` stops accepting; `closeClients()` / `abortClients()` close the
  * open connections; `waitClosed()` waits until the server is closed and
  * every connection and every handler task has ended. `await using server`
- * does `close()` and `waitClosed()` at the end of the block.
+ * does `close()` and `waitClosed()` at the end of the block. A server left
+ * open keeps the host process alive after `run()` returns, as any open
+ * `node:net` server does: close it.
+ *
+ * @example Serving until cancelled, then closing the clients
+ * ```ts
+ * import { createTask, run, sleep, startServer } from "@asyncio-ts/asyncio";
+ * await run(async () => {
+ *   const server = await startServer(async (_reader, writer) => {
+ *     writer.write("hello\n");
+ *   }, "127.0.0.1", 0);
+ *   const serving = createTask(() => server.serveForever());
+ *   await sleep(0.01);
+ *   serving.cancel(); // closes the server, as Ctrl-C in run() would
+ *   server.closeClients();
+ *   await server.waitClosed();
+ *   console.log(server.isServing()); // false
+ * });
+ * ```
  */
 export class Server {
   // Invariants: #writers are the open client connections (removed on the

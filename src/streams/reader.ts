@@ -4,14 +4,14 @@
  *
  * Design note. A read is a pending Future plus a check: each read method
  * first tries to finish at once from the buffer; if it cannot, it leaves
- * one pending operation, which is checked again whenever data, EOF or an
- * error arrives (`feedData`, `feedEof`, `setException`). Bytes leave the
- * buffer only in the same step that finishes the Future with them, so a
- * read that is cancelled, or that times out under `waitFor`, takes nothing:
- * the next read finds every byte. (Python reads inside a coroutine and
- * consumes after waking; the one window Python closes and this cannot is a
- * task cancelled after its read finished but before it resumed: the bytes
- * are then in the Future's result, not in the buffer.)
+ * one pending read, which is checked again whenever data, EOF or an error
+ * arrives (`feedData`, `feedEof`, `setException`). Bytes leave the buffer
+ * only in the step that finishes the Future with them, so a read that is
+ * cancelled, or that times out under `waitFor`, takes nothing: the next
+ * read finds every byte. Python reads inside a coroutine and consumes only
+ * once it resumes, so it also keeps the bytes when the task is cancelled
+ * after its read finished but before it resumed; here the read's Future
+ * then puts them back (see `PendingRead.then`).
  *
  * Flow control, as in Python: reading from the host pauses while the buffer
  * holds more than twice the limit and no read is waiting, and resumes once
@@ -20,7 +20,7 @@
  * @module
  */
 
-import { IncompleteReadError, LimitOverrunError, RuntimeError } from "../errors.ts";
+import { CancelledError, IncompleteReadError, LimitOverrunError, RuntimeError } from "../errors.ts";
 import { failedFuture, Future } from "../futures.ts";
 import type { EventLoop } from "../loop.ts";
 import { requireRunningLoop } from "../_running_loop.ts";
@@ -76,10 +76,35 @@ class PendingRead extends Future<Uint8Array> {
     super(loop);
   }
 
+  /** The reader's count of takes once this read took its bytes (see `then`). */
+  takeCount = -1;
+
   override cancel(message?: string): boolean {
     if (!super.cancel(message)) return false;
     this.reader._withdraw(this);
     return true;
+  }
+
+  /**
+   * An await. A task cancelled after this read finished but before the
+   * task resumed gets `CancelledError` instead of the bytes (that is how
+   * a cancel reaches a task whose waiter is already done): the bytes then
+   * go back to the front of the buffer, if no read took any since, so that
+   * the next read finds them, as in Python, whose read consumes only once
+   * its coroutine resumes. Pinned by "a task cancelled after its read
+   * finished, before it resumed, leaves the bytes for the next read".
+   */
+  override then<R1 = Uint8Array, R2 = never>(
+    onFulfilled?: ((value: Uint8Array) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    if (typeof onRejected !== "function" || this.done()) return super.then(onFulfilled, onRejected);
+    return super.then(onFulfilled, (reason: unknown) => {
+      if (reason instanceof CancelledError && !this.cancelled() && this.exception() === null) {
+        this.reader._putBack(this, this.result());
+      }
+      return onRejected(reason);
+    });
   }
 }
 
@@ -121,6 +146,8 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   #eof = false;
   #exception: unknown = undefined;
   #pending: PendingRead | null = null;
+  // Counts the reads that took bytes, so that _putBack knows none came between.
+  #takes = 0;
   #transport: ReadingTransport | null = null;
   #paused = false;
 
@@ -177,6 +204,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       !this.#eof && chunk.length > 0
     ) {
       this.#pending = null;
+      op.takeCount = ++this.#takes;
       settle(op, false, chunk);
       return;
     }
@@ -336,6 +364,28 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     return op;
   }
 
+  /**
+   * @internal `op` finished with `bytes` but its task got a cancel instead:
+   * put them back in front, unless a read took bytes since (they would
+   * come out of order then; Python has no such window, see `then`).
+   */
+  _putBack(op: PendingRead, bytes: Uint8Array): void {
+    if (op.takeCount !== this.#takes || bytes.length === 0) return;
+    const size = this.#end - this.#start;
+    if (this.#start >= bytes.length) {
+      this.#start -= bytes.length;
+    } else {
+      const grown = new Uint8Array(Math.max(size + bytes.length, this.#buffer.length));
+      grown.set(this.#buffer.subarray(this.#start, this.#end), bytes.length);
+      this.#buffer = grown;
+      this.#start = 0;
+      this.#end = size + bytes.length;
+    }
+    this.#buffer.set(bytes, this.#start);
+    this.#takes++;
+    this.#pauseIfFull();
+  }
+
   /** @internal A cancelled read: forget it; its bytes stay in the buffer. */
   _withdraw(op: PendingRead): void {
     if (this.#pending === op) this.#pending = null;
@@ -427,6 +477,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   }
 
   #finish(op: PendingRead, value: Uint8Array): boolean {
+    op.takeCount = ++this.#takes;
     settle(op, false, value);
     return true;
   }
