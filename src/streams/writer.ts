@@ -29,7 +29,7 @@ export interface WriterHost {
   canWriteEof: boolean;
   /** Values for `getExtraInfo(name)`. */
   extraInfo(name: string): unknown;
-  /** Called by `close()` once the bytes are flushed: destroy the stream. */
+  /** Whether `close()` destroys the stream once its bytes are flushed (sockets; a pipe closes by itself). */
   destroyAfterFlush: boolean;
   /** `abort()`: drop buffered bytes and close at once. */
   abort(): void;
