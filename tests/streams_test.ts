@@ -388,7 +388,9 @@ describe("openConnection and startServer", () => {
         0,
       );
       const [reader, writer] = await openConnection(LOCAL, portOf(server));
-      const chunk = new Uint8Array(8 * 1024 * 1024);
+      // More than the kernel buffers while the server reads nothing (its reader
+      // pauses reading at twice its limit).
+      const chunk = new Uint8Array(24 * 1024 * 1024);
       writer.write(chunk);
       const drained = writer.drain();
       await yields(3);
@@ -508,10 +510,12 @@ describe("openConnection and startServer", () => {
 describe("Server", () => {
   it("waitClosed() waits until every handler task has ended", async () => {
     await run(async () => {
+      const started = new Event();
       const release = new Event();
       const order: string[] = [];
       const server = await startServer(
         async (_reader, writer) => {
+          started.set();
           await release.wait();
           order.push("handler done");
           writer.close();
@@ -520,7 +524,7 @@ describe("Server", () => {
         0,
       );
       const [, writer] = await openConnection(LOCAL, portOf(server));
-      await yields(5);
+      await started.wait();
       server.close();
       assert.equal(server.isServing(), false);
       assert.deepEqual(server.sockets, []);
@@ -620,9 +624,11 @@ describe("Server", () => {
 
   it("run() cancels handler tasks still running when main returns", async () => {
     let cancelled = false;
+    const started = new Event();
     await run(async () => {
       const server = await startServer(
         async (reader) => {
+          started.set();
           try {
             await reader.read();
           } catch (error) {
@@ -634,7 +640,7 @@ describe("Server", () => {
         0,
       );
       const [, writer] = await openConnection(LOCAL, portOf(server));
-      await yields(5);
+      await started.wait();
       server.close();
       writer.close();
     });

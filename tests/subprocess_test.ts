@@ -211,9 +211,15 @@ describe("cancelling process waits", () => {
 
   it("communicate() under waitFor times out, and the output read so far stays in the reader", async () => {
     await runVirtual(async () => {
-      const proc = await createSubprocessExec("sh", "-c", "echo partial; exec sleep 100", {
-        stdout: PIPE,
-      });
+      const proc = await createSubprocessExec(
+        "sh",
+        "-c",
+        "echo partial; echo written >&2; exec sleep 100",
+        { stdout: PIPE, stderr: PIPE },
+      );
+      // Once stderr says so, "partial" is in the stdout pipe: it cannot be
+      // lost to the kill below, only to a communicate() that took it.
+      assert.equal(text(await proc.stderr!.readline()), "written\n");
       await assert.rejects(waitFor(proc.communicate(), 5), TimeoutError);
       proc.kill();
       assert.equal(text(await proc.stdout!.read()), "partial\n");
