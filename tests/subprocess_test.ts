@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { realpathSync } from "node:fs";
 import process from "node:process";
 import {
+  BrokenPipeError,
   CancelledError,
+  ConnectionResetError,
   createSubprocessExec,
   createSubprocessShell,
   createTask,
@@ -116,6 +118,31 @@ describe("createSubprocessExec", () => {
       proc.stdin!.writeEof();
       assert.equal((await proc.stdout!.read()).length, 0);
       assert.equal(await proc.wait(), 0);
+    });
+  });
+
+  it("drain() to a child that exited fails with a ConnectionError", async () => {
+    await run(async () => {
+      const proc = await createSubprocessExec("true", { stdin: PIPE });
+      assert.equal(await proc.wait(), 0);
+      proc.stdin!.write(new Uint8Array(1024 * 1024));
+      // BrokenPipeError if the write met the closed pipe while drain()
+      // waited; ConnectionResetError("Connection lost") if the runtime had
+      // closed the pipe already (the write is dropped then), as in Python.
+      const error = await failure(proc.stdin!.drain());
+      assert.ok(
+        error instanceof BrokenPipeError ||
+          (error instanceof ConnectionResetError && error.message === "Connection lost"),
+        String(error),
+      );
+    });
+  });
+
+  it("communicate() with input for a child that never reads it is no error", async () => {
+    await run(async () => {
+      const proc = await createSubprocessExec("true", { stdin: PIPE });
+      assert.deepEqual(await proc.communicate(new Uint8Array(1024 * 1024)), [null, null]);
+      assert.equal(proc.returncode, 0);
     });
   });
 

@@ -130,15 +130,17 @@ export class StreamWriter {
    *
    * @returns A Future, done at once when the host's buffer is below its
    * high-water mark. It fails with the reader's error if the connection
-   * failed, or with `ConnectionResetError` once the connection is lost.
+   * failed; a drain waiting when the connection is lost fails with the
+   * error it died of (`BrokenPipeError`, ...), a later one with
+   * `ConnectionResetError("Connection lost")`.
    */
   drain(): Future<void> {
     const loop = requireRunningLoop();
     const readerError = this.#reader?.exception();
     if (readerError !== undefined) return failedFuture(loop, readerError);
-    if (this.#closed) {
-      return failedFuture(loop, this.#lostError ?? new ConnectionResetError("Connection lost"));
-    }
+    // As Python: a drain() waiting when the connection died gets its error;
+    // one started after gets this.
+    if (this.#closed) return failedFuture(loop, new ConnectionResetError("Connection lost"));
     if (!this.#needDrain) {
       // One done Future serves every drain() that need not wait (most do).
       let drained = this.#drained;
