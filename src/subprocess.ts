@@ -374,6 +374,8 @@ export class Process {
       const code = hostCode(error);
       // Exited, not yet reaped: nothing to signal, as Python's Popen.
       if (code === "ESRCH") return;
+      // The host's own argument errors (ERR_UNKNOWN_SIGNAL) say what is wrong.
+      if (code?.startsWith("ERR_")) throw error;
       if (code !== undefined) throw osError(error, "Cannot send a signal");
       this.#child.kill(signal as Parameters<ChildProcess["kill"]>[0]);
     }

@@ -200,6 +200,10 @@ describe("createSubprocessExec", () => {
       await assert.rejects(createSubprocessExec("echo", { stdout: -7 }), RangeError);
       await assert.rejects(createSubprocessExec("echo", { stdin: STDOUT }), RangeError);
       await assert.rejects(createSubprocessShell(""), TypeError);
+      const proc = await createSubprocessExec("sleep", "100");
+      assert.throws(() => proc.sendSignal("SIGNOPE" as "SIGINT"), { code: "ERR_UNKNOWN_SIGNAL" });
+      proc.kill();
+      await proc.wait();
     });
   });
 });
