@@ -1,7 +1,7 @@
 /**
  * asyncio-ts: Python's asyncio for TypeScript. An event loop you can hold,
  * tasks that really cancel, `gather`, timeouts, structured concurrency,
- * queues and locks, and an executor on Workers.
+ * queues and locks, streams and subprocesses, and an executor on Workers.
  *
  * @example The book's quickstart
  * ```ts
@@ -108,3 +108,35 @@ export type {
   ShutdownOptions,
 } from "./src/executor/types.ts";
 export type { BackendKind, ResourceLimits } from "./src/executor/backend.ts";
+export {
+  type BytesLike,
+  DEFAULT_LIMIT,
+  StreamReader,
+  type StreamReaderOptions,
+} from "./src/streams/reader.ts";
+export { type StartTlsOptions, StreamWriter } from "./src/streams/writer.ts";
+export {
+  type ClientConnected,
+  openConnection,
+  type OpenConnectionOptions,
+  openUnixConnection,
+  Server,
+  type ServerSocket,
+  type SslOption,
+  startServer,
+  type StartServerOptions,
+  startUnixServer,
+  type StreamPair,
+} from "./src/streams/connection.ts";
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  DEVNULL,
+  type ExecArgs,
+  PIPE,
+  Process,
+  type ProcessSignal,
+  type StdioOption,
+  STDOUT,
+  type SubprocessOptions,
+} from "./src/subprocess.ts";

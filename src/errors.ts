@@ -147,3 +147,81 @@ export class BrokenExecutorError extends RuntimeError {}
  * once on a second SIGINT. Python: `KeyboardInterrupt`.
  */
 export class KeyboardInterrupt extends NamedError {}
+
+/**
+ * The stream ended before a read could be satisfied: `readexactly()` got
+ * fewer bytes than asked, or `readuntil()` met EOF before the separator.
+ * `partial` holds the bytes read (they were taken from the buffer).
+ * Python: `asyncio.IncompleteReadError` (an `EOFError`).
+ */
+export class IncompleteReadError extends NamedError {
+  /** The bytes read before the end of the stream. */
+  readonly partial: Uint8Array;
+  /** How many bytes were expected; `null` when a separator was. */
+  readonly expected: number | null;
+
+  constructor(partial: Uint8Array, expected: number | null) {
+    super(`${partial.length} bytes read on a total of ${expected} expected bytes`);
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/**
+ * `readuntil()` reached the reader's limit without finding the separator;
+ * the data stays in the buffer, `consumed` bytes of it can be read before
+ * the limit. Python: `asyncio.LimitOverrunError`.
+ */
+export class LimitOverrunError extends NamedError {
+  /** How many bytes are to be consumed. */
+  readonly consumed: number;
+
+  constructor(message: string, consumed: number) {
+    super(message);
+    this.consumed = consumed;
+  }
+}
+
+/**
+ * An error of the operating system (a socket, a pipe, a process), with the
+ * host's error `code` (`"ECONNREFUSED"`) and its number. Python: `OSError`.
+ */
+export class OSError extends NamedError {
+  /** The host's error code, such as `"ECONNRESET"`; `undefined` if it gave none. */
+  code: string | undefined;
+  /** The error number (positive, as Python's `errno`); `undefined` if unknown. */
+  errno: number | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { code?: string; errno?: number }) {
+    super(message, options);
+    this.code = options?.code;
+    this.errno = options?.errno;
+  }
+}
+
+/** A connection-related `OSError`. Python: `ConnectionError`. */
+export class ConnectionError extends OSError {}
+
+/** The peer refused the connection (`ECONNREFUSED`). Python: `ConnectionRefusedError`. */
+export class ConnectionRefusedError extends ConnectionError {}
+
+/** The peer reset the connection (`ECONNRESET`), or it was lost. Python: `ConnectionResetError`. */
+export class ConnectionResetError extends ConnectionError {}
+
+/** The connection was aborted on this side (`ECONNABORTED`). Python: `ConnectionAbortedError`. */
+export class ConnectionAbortedError extends ConnectionError {}
+
+/** Writing to a pipe or socket whose other end is closed (`EPIPE`). Python: `BrokenPipeError`. */
+export class BrokenPipeError extends ConnectionError {}
+
+/** A file or program that does not exist (`ENOENT`). Python: `FileNotFoundError`. */
+export class FileNotFoundError extends OSError {}
+
+/** Not allowed by the operating system (`EACCES`, `EPERM`). Python: `PermissionError`. */
+export class PermissionError extends OSError {}
+
+/** A host name that does not resolve (`ENOTFOUND`, `EAI_AGAIN`). Python: `socket.gaierror`. */
+export class GaiError extends OSError {}
+
+/** The process is gone: a signal sent to a process that has finished. Python: `ProcessLookupError`. */
+export class ProcessLookupError extends OSError {}

@@ -2,6 +2,7 @@
 // running the tests when it runs TypeScript itself (Deno or Bun).
 import { spawn } from "node:child_process";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 /** The Deno executable when the tests run under Deno, else undefined. */
 export const denoPath: string | undefined = (globalThis as { Deno?: { execPath(): string } }).Deno
@@ -61,3 +62,18 @@ function runFromRoot(executable: string, args: string[], timeoutMs: number): Pro
     });
   });
 }
+
+/**
+ * The command that runs one of the project's programs (`examples/x`,
+ * without extension) on the runtime running the tests: `deno run <flags>
+ * x.ts` under Deno (only the permissions in `denoFlags`), `node x.js` in the
+ * npm build. Run it from `repositoryRoot`.
+ */
+export function programCommand(program: string, denoFlags: string[] = []): [string, string[]] {
+  return denoPath !== undefined
+    ? [denoPath, ["run", ...denoFlags, `${program}.ts`]]
+    : [process.execPath, [`${program}.js`]];
+}
+
+/** The repository's root (the npm build's root under Node). */
+export const repositoryRoot: string = fileURLToPath(new URL("..", import.meta.url));

@@ -212,6 +212,7 @@ export const TARGETS: Target[] = [
     },
   },
   ratioTarget("B8", "B8 memory-per-task at most 1.5x the floor's bytes", (r) => r <= 1.5),
+  ratioTarget("B10", "B10 subprocess at least 0.9x the floor's speed", (r) => r <= 1 / 0.9),
 ];
 
 function targetsTable(lines: ResultLine[]): string[] {

@@ -14,8 +14,10 @@
 import process from "node:process";
 import { getHeapSpaceStatistics } from "node:v8";
 import { Worker } from "node:worker_threads";
+import { spawn } from "node:child_process";
 import {
   CancelledError,
+  createSubprocessExec,
   createTask,
   Event,
   type EventLoop,
@@ -642,7 +644,49 @@ const memoryPerTask: Workload = {
     ),
 };
 
-/** B1..B8, in order. */
+// -- B10 subprocess ----------------------------------------------------------
+
+/** The program B10 runs: exits at once, prints nothing. */
+const TRUE_PROGRAM = "true";
+
+const subprocessRuns: Workload = {
+  id: "B10",
+  name: "subprocess",
+  unit: "ms",
+  n: 1_000,
+  higherIsBetter: false,
+  floorName: "child_process.spawn of `true`, awaiting its exit, one after another",
+  prepare: (n, options = {}) =>
+    independent(
+      () =>
+        run(async () => {
+          const start = performance.now();
+          let failed = 0;
+          for (let i = 0; i < n; i++) {
+            const proc = await createSubprocessExec(TRUE_PROGRAM);
+            if ((await proc.wait()) !== 0) failed++;
+          }
+          check(failed === 0, `B10: ${failed} runs of true failed`);
+          return { value: performance.now() - start };
+        }, options),
+      async () => {
+        const start = performance.now();
+        let failed = 0;
+        for (let i = 0; i < n; i++) {
+          const code = await new Promise<number | null>((resolve, reject) => {
+            const child = spawn(TRUE_PROGRAM, [], { stdio: "inherit" });
+            child.once("error", reject);
+            child.once("close", resolve);
+          });
+          if (code !== 0) failed++;
+        }
+        check(failed === 0, `B10: ${failed} runs of true failed`);
+        return { value: performance.now() - start };
+      },
+    ),
+};
+
+/** B1..B8 and B10, in order (B9 needs processes of its own: `echo.ts`). */
 export const workloads: readonly Workload[] = [
   spawnGather,
   queuePingPong,
@@ -652,6 +696,7 @@ export const workloads: readonly Workload[] = [
   executorEcho,
   executorCpu,
   memoryPerTask,
+  subprocessRuns,
 ];
 
 /** The workload of an id ("B1", case-insensitive). */
