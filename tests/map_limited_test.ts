@@ -141,6 +141,15 @@ describe("mapLimited() awaited", () => {
     });
   });
 
+  it("runs every job at once with an Infinity limit", async () => {
+    await runVirtual(async () => {
+      const meter = new Meter();
+      assert.deepEqual(await mapLimited(meter.job, range(50), { limit: Infinity }), range(50));
+      assert.equal(meter.most, 50);
+      assert.equal(getRunningLoop().time(), 1);
+    });
+  });
+
   it("works through many inputs without growing the number of tasks", async () => {
     await runVirtual(async () => {
       function* many() {
@@ -387,6 +396,38 @@ describe("mapLimited() cancelled", () => {
       assert.deepEqual(cleaned.sort(), [0, 1, 2]);
       assert.equal(getRunningLoop().time(), 6);
       assert.equal(allTasks().size, 1);
+    });
+  });
+
+  it("a job failing in its cleanup after a cancel from outside gives the group, and the cancel stays pending", async () => {
+    await runVirtual(async () => {
+      const inCleanup = new Error("in cleanup");
+      let afterwards: unknown = null;
+      const caller = createTask(async () => {
+        try {
+          await mapLimited(
+            async () => {
+              try {
+                await sleep(3600);
+              } finally {
+                // deno-lint-ignore no-unsafe-finally
+                throw inCleanup;
+              }
+            },
+            [1, 2],
+            { limit: 2 },
+          );
+        } catch (error) {
+          afterwards = error;
+        }
+        await sleep(1); // the cancel is delivered here
+        return "not reached";
+      });
+      await sleep(1);
+      caller.cancel();
+      assert.ok((await failure(caller)) instanceof CancelledError);
+      assert.ok(afterwards instanceof ExceptionGroup);
+      assert.deepEqual(afterwards.exceptions, [inCleanup, inCleanup]);
     });
   });
 
