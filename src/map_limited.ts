@@ -337,7 +337,6 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
     const array = this.#array;
     if (array !== null) {
       if (this.#arrayAt < array.length) {
-        if (this.#state === "collecting") this.#results.push(undefined);
         this.#taken++;
         return array[this.#arrayAt++];
       }
@@ -357,7 +356,6 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
       this.#sourceOpen = false;
       return undefined;
     }
-    if (this.#state === "collecting") this.#results.push(undefined);
     this.#taken++;
     return step.value;
   }
@@ -373,7 +371,6 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
       : this.#lastPull!.then(this.#pullNext, this.#pullNext);
     this.#pullsPending++;
     this.#lastPull = pull;
-    if (this.#state === "collecting") this.#results.push(undefined);
     this.#taken++;
     return pull;
   }
@@ -415,8 +412,16 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
         }
         // A job that cancelled its own task must not leave the cancel to the next job.
         if (self.cancelling() > 0) { while (self.uncancel() > 0); }
-        if (this.#state === "collecting") this.#results[at] = value;
-        else {
+        if (this.#state === "collecting") {
+          // Grown by push, in order but for the few jobs that finish early
+          // (their places wait as undefined): V8 keeps the array packed.
+          // Measured: a placeholder pushed as each input was taken cost a
+          // quarter of B5b's time on Node 24.
+          const results = this.#results;
+          while (results.length < at) results.push(undefined);
+          if (at === results.length) results.push(value);
+          else results[at] = value;
+        } else {
           this.#completed.push(value);
           this.#wake();
           while (this.#completed.length >= this.#limit && !this.#aborting) {
