@@ -21,9 +21,9 @@
  * Decisions:
  * - Jobs run in at most `limit` worker tasks, each running one job after
  *   another (as `Executor.map` runs calls on `max_workers` threads), not in
- *   a task per input: on B5b (100k inputs, limit 100, each `await sleep(0)`)
- *   a task per input measured 165 ms on Deno, three times the workers' 45 ms
- *   and well behind p-map (65 ms), since a task's context and its done
+ *   a task per input: on B5b (100k inputs, limit 100, each `await
+ *   sleep(0)`) a task per input took about three times as long as the
+ *   workers, and longer than p-map, since a task's context and its done
  *   callback cost more than a job that yields once. What a job sees: a
  *   `currentTask()` it may share with earlier and later jobs. A job that
  *   cancels its own task has its cancel requests undone (`uncancel()`) when
