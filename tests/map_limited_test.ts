@@ -150,6 +150,27 @@ describe("mapLimited() awaited", () => {
     });
   });
 
+  it("starts workers for an async iterable only as inputs come", async () => {
+    await runVirtual(async () => {
+      let mostTasks = 0;
+      async function* two() {
+        yield 1;
+        yield 2;
+      }
+      const results = await mapLimited(
+        async (x: number) => {
+          mostTasks = Math.max(mostTasks, allTasks().size - 1); // less the caller
+          await sleep(1);
+          return x;
+        },
+        two(),
+        { limit: 100 },
+      );
+      assert.deepEqual(results, [1, 2]);
+      assert.ok(mostTasks <= 3, `${mostTasks} tasks for 2 inputs`);
+    });
+  });
+
   it("works through many inputs without growing the number of tasks", async () => {
     await runVirtual(async () => {
       function* many() {
