@@ -10,6 +10,8 @@ import {
   mapLimited,
   RuntimeError,
   sleep,
+  timeout,
+  TimeoutError,
 } from "../mod.ts";
 import { failure, runVirtual, yields } from "./_virtual.ts";
 
@@ -367,6 +369,22 @@ describe("mapLimited() failures", () => {
         { limit: 1, returnExceptions: true },
       );
       assert.deepEqual(results, ["swallowed", 1, 2]);
+    });
+  });
+
+  it("a job's timeout() expires in that job only, even on a task shared with the next job", async () => {
+    await runVirtual(async () => {
+      const results = await mapLimited(
+        async (s: number) => {
+          return await timeout(1.5, () => sleep(s, s));
+        },
+        [2, 1, 3, 1],
+        { limit: 1, returnExceptions: true },
+      );
+      assert.ok(results[0] instanceof TimeoutError);
+      assert.equal(results[1], 1);
+      assert.ok(results[2] instanceof TimeoutError);
+      assert.equal(results[3], 1);
     });
   });
 
