@@ -75,6 +75,12 @@ export {
 } from "./src/wait.ts";
 export { shield } from "./src/shield.ts";
 export { TaskGroup, taskGroup, type TaskGroupBody } from "./src/taskgroups.ts";
+export {
+  MapLimited,
+  mapLimited,
+  type MapLimitedOptions,
+  type MapLimitedState,
+} from "./src/map_limited.ts";
 export { withSignal } from "./src/abort.ts";
 export { type SignalName } from "./src/signals.ts";
 export {

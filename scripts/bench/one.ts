@@ -18,7 +18,7 @@ import process from "node:process";
 import { measure, measureSide } from "./harness.ts";
 import { workloadById } from "./workloads.ts";
 
-const USAGE = "usage: one.(ts|js) B1..B8|B10 [--n N] [--runs R] [--side ours|floor]";
+const USAGE = "usage: one.(ts|js) B1..B8|B5b|B10 [--n N] [--runs R] [--side ours|floor]";
 
 /** The positive integer after `flag`, if the flag is given. */
 function intOption(args: string[], flag: string): number | undefined {

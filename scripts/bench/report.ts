@@ -201,6 +201,8 @@ export const TARGETS: Target[] = [
   },
   ratioTarget("B4", "B4 cancel-storm no slower than the floor", (r) => r <= 1),
   peerTarget("B5", "p-limit", "B5 semaphore no slower than p-limit", false),
+  peerTarget("B5b", "p-limit", "B5b map-limited faster than p-limit (issue 17)", false),
+  peerTarget("B5b", "p-map", "B5b map-limited faster than p-map (issue 17)", false),
   ratioTarget("B6", "B6 executor-echo ≥ 0.9 of the hand-written pool", (r) => r >= 0.9),
   peerTarget("B6", "piscina", "B6 executor-echo no slower than piscina (Node)", true),
   {
@@ -224,7 +226,7 @@ function targetsTable(lines: ResultLine[]): string[] {
     ...found,
   ].sort((a, b) => runtimeOrder(a) - runtimeOrder(b));
   const out = [
-    "## Targets (issue 7)",
+    "## Targets (issues 7 and 17)",
     "",
     "On Deno and Node 24, as ratios within one run; B5 and B6's peers run in processes of their own.",
     "",

@@ -23,6 +23,7 @@ import {
   type EventLoop,
   gather,
   getRunningLoop,
+  mapLimited,
   Queue,
   run,
   Runner,
@@ -417,6 +418,72 @@ export function semaphoreOn(
   }, options);
 }
 
+// -- B5b map-limited ---------------------------------------------------------
+
+const MAP_LIMIT = 100;
+
+const mapLimitedWorkload: Workload = {
+  id: "B5b",
+  name: "map-limited",
+  unit: "ms",
+  n: 100_000,
+  higherIsBetter: false,
+  floorName: "100 async workers taking the next index",
+  prepare: (n, options = {}) => {
+    const inputs = Array.from({ length: n }, (_, i) => i);
+    const checkMap = (results: number[], most: number) => {
+      checkSum("B5b", sumOf(results), n);
+      check(
+        most === Math.min(MAP_LIMIT, n),
+        `B5b: at most ${most} jobs at once, expected ${MAP_LIMIT}`,
+      );
+    };
+    return independent(
+      () =>
+        run(async () => {
+          let running = 0;
+          let most = 0;
+          const job = async (input: number) => {
+            most = Math.max(most, ++running);
+            await sleep(0);
+            running--;
+            return input;
+          };
+          const start = performance.now();
+          const results = await mapLimited(job, inputs, { limit: MAP_LIMIT });
+          const ms = performance.now() - start;
+          checkMap(results, most);
+          return { value: ms };
+        }, options),
+      async () => {
+        let running = 0;
+        let most = 0;
+        const job = async (input: number) => {
+          most = Math.max(most, ++running);
+          await null;
+          running--;
+          return input;
+        };
+        const start = performance.now();
+        const results: number[] = new Array(n);
+        let next = 0;
+        const worker = async () => {
+          while (next < n) {
+            const at = next++;
+            results[at] = await job(inputs[at]);
+          }
+        };
+        const workers = [];
+        for (let i = 0; i < MAP_LIMIT; i++) workers.push(worker());
+        await Promise.all(workers);
+        const ms = performance.now() - start;
+        checkMap(results, most);
+        return { value: ms };
+      },
+    );
+  },
+};
+
 // -- B6 and B7: the executor -------------------------------------------------
 
 const WORKERS = 2;
@@ -686,13 +753,14 @@ const subprocessRuns: Workload = {
     ),
 };
 
-/** B1..B8 and B10, in order (B9 needs processes of its own: `echo.ts`). */
+/** B1..B8 (B5b after B5) and B10, in order (B9 needs processes of its own: `echo.ts`). */
 export const workloads: readonly Workload[] = [
   spawnGather,
   queuePingPong,
   timers,
   cancelStorm,
   semaphore,
+  mapLimitedWorkload,
   executorEcho,
   executorCpu,
   memoryPerTask,
@@ -701,7 +769,7 @@ export const workloads: readonly Workload[] = [
 
 /** The workload of an id ("B1", case-insensitive). */
 export function workloadById(id: string): Workload {
-  const workload = workloads.find((w) => w.id === id.toUpperCase());
+  const workload = workloads.find((w) => w.id.toUpperCase() === id.toUpperCase());
   if (!workload) {
     throw new Error(`no workload ${id}; known: ${workloads.map((w) => w.id).join(", ")}`);
   }

@@ -13,8 +13,8 @@ export const quick = process.argv.includes("--quick");
 /** Measured rounds after the warm-up: median of 5 (1 with --quick). */
 export const RUNS = quick ? 1 : 5;
 
-/** The workload id (B1..B8) given on the command line. */
-export const workload = process.argv.slice(2).find((arg) => /^B\d$/.test(arg));
+/** The workload id (B1..B8, B5b) given on the command line. */
+export const workload = process.argv.slice(2).find((arg) => /^B\d[a-z]?$/.test(arg));
 
 /** N of a workload: as in WORKLOADS.md, a tenth with --quick, or `--n N`. */
 export function sizeOf(full) {

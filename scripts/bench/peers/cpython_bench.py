@@ -1,9 +1,13 @@
 """CPython's asyncio on the eight workloads of WORKLOADS.md (issue 7).
 
-Run: python3 cpython_bench.py <B1..B8> [--quick] [--n N]
+Run: python3 cpython_bench.py <B1..B8> [--quick] [--n N] [--uvloop]
 Prints one JSON line in the shared result format. Python has no raw-promise
 floor, so `floor` and `ratio` are null. Median of 5 rounds after 1 warm-up
 (1 round with --quick, which also divides N by 10).
+
+--uvloop (B1..B5, issue 17): the same workloads on uvloop's event loop
+(`asyncio.Runner(loop_factory=uvloop.new_event_loop)`), for the Python that
+has the uvloop module (Debian's python3-uvloop, for the system python3).
 """
 
 import asyncio
@@ -22,6 +26,7 @@ ARGS = sys.argv[1:]
 QUICK = "--quick" in ARGS
 RUNS = 1 if QUICK else 5
 WORKLOAD = next((arg for arg in ARGS if arg in {f"B{i}" for i in range(1, 9)}), None)
+UVLOOP = "--uvloop" in ARGS
 WORKERS = 2
 FIB_N = 25  # ~0.5 s for 32 calls on CPython, as fib(32) x 32 is on V8 (WORKLOADS.md)
 FIB_JOBS = 32
@@ -236,7 +241,7 @@ def emit(name, n, unit, runs, extra, rss_mb=None):
     line = {
         "workload": WORKLOAD,
         "name": name,
-        "impl": "cpython asyncio",
+        "impl": "cpython asyncio + uvloop" if UVLOOP else "cpython asyncio",
         "runtime": f"python {platform.python_version()}",
         "n": n,
         "unit": unit,
@@ -261,12 +266,34 @@ LOOP_WORKLOADS = {
 }
 
 
+def run_loop(coro):
+    """asyncio.run() on uvloop's loop (3.11 takes a loop_factory only in Runner)."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 def main():
+    if UVLOOP and WORKLOAD not in LOOP_WORKLOADS:
+        sys.exit(f"--uvloop runs B1..B5 (the event-loop workloads); got {WORKLOAD}")
     if WORKLOAD in LOOP_WORKLOADS:
         name, full, workload = LOOP_WORKLOADS[WORKLOAD]
         n = size_of(full)
-        (runs,) = rounds([lambda: asyncio.run(workload(n))])
-        emit(name, n, "ms", runs, {})
+        if not UVLOOP:
+            (runs,) = rounds([lambda: asyncio.run(workload(n))])
+            emit(name, n, "ms", runs, {})
+            return
+        import uvloop
+
+        # Plain asyncio in the same process, taking turns: this interpreter
+        # may not be the one the plain CPython line ran on.
+        runs, plain = rounds([lambda: run_loop(workload(n)), lambda: asyncio.run(workload(n))])
+        extra = {
+            "uvloop": uvloop.__version__,
+            "same_python_asyncio_ms": stats(plain)["median"],
+        }
+        emit(name, n, "ms", runs, extra)
     elif WORKLOAD == "B6":
         # The default executor is a ThreadPoolExecutor, and for echo (no CPU
         # work, nothing to win from the GIL) threads are what a Python user

@@ -132,6 +132,38 @@ export async function semaphore(n) {
   return elapsed;
 }
 
+/**
+ * B5b: a map of N inputs, 100 at a time, as the least code does it: 100
+ * async workers taking the next index until none is left, each job holding
+ * its slot around `await null`; results by index.
+ */
+export async function mapLimited(inputs) {
+  const start = performance.now();
+  let running = 0;
+  let most = 0;
+  const job = async (input) => {
+    most = Math.max(most, ++running);
+    await null;
+    running--;
+    return input;
+  };
+  const results = new Array(inputs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < inputs.length) {
+      const at = next++;
+      results[at] = await job(inputs[at]);
+    }
+  };
+  const workers = [];
+  for (let i = 0; i < 100; i++) workers.push(worker());
+  await Promise.all(workers);
+  const elapsed = performance.now() - start;
+  checkMost(most, 100);
+  checkSum(results.reduce((a, b) => a + b, 0), inputs.length);
+  return elapsed;
+}
+
 /** B8: N async functions parked on one pending promise (see b8Child). */
 export async function park(n, parked) {
   let open;

@@ -1,8 +1,8 @@
-// p-limit on B5 (semaphore) of WORKLOADS.md, beside the raw-promise floor (a
-// p-limit-like semaphore written here) in the same process.
-// Run: node p_limit.mjs B5 [--quick]
+// p-limit on B5 (semaphore) and B5b (map-limited) of WORKLOADS.md, beside the
+// raw-promise floor of each in the same process.
+// Run: node p_limit.mjs <B5|B5b> [--quick]
 import process from "node:process";
-import { checkMost, emit, rounds, sizeOf, workload } from "./common.mjs";
+import { checkMost, checkSum, emit, rounds, sizeOf, workload } from "./common.mjs";
 import * as floors from "./floors.mjs";
 
 // Imported at run time: installed on demand, not needed by `deno check scripts/`.
@@ -27,21 +27,57 @@ async function semaphore(n) {
   return elapsed;
 }
 
-if (workload !== "B5") {
-  console.error(`usage: node p_limit.mjs B5 [--quick]; got ${workload}`);
+/** B5b: `pLimit(100).map(inputs, job)`, p-limit 7's own map, each job around one `await null`. */
+async function mapLimited(inputs) {
+  const start = performance.now();
+  const limit = pLimit(100);
+  let running = 0;
+  let most = 0;
+  const job = async (input) => {
+    most = Math.max(most, ++running);
+    await null;
+    running--;
+    return input;
+  };
+  const results = await limit.map(inputs, job);
+  const elapsed = performance.now() - start;
+  checkMost(most, 100);
+  checkSum(results.reduce((a, b) => a + b, 0), inputs.length);
+  return elapsed;
+}
+
+if (workload === "B5") {
+  const n = sizeOf(100_000);
+  const [runs, floorRuns] = await rounds([
+    () => semaphore(n),
+    () => floors.semaphore(n),
+  ]);
+  emit({
+    name: "semaphore",
+    impl: "p-limit",
+    n,
+    unit: "ms",
+    runs,
+    floorRuns,
+    extra: { limit: 100, hold: "await null" },
+  });
+} else if (workload === "B5b") {
+  const n = sizeOf(100_000);
+  const inputs = Array.from({ length: n }, (_, i) => i);
+  const [runs, floorRuns] = await rounds([
+    () => mapLimited(inputs),
+    () => floors.mapLimited(inputs),
+  ]);
+  emit({
+    name: "map-limited",
+    impl: "p-limit",
+    n,
+    unit: "ms",
+    runs,
+    floorRuns,
+    extra: { limit: 100, job: "await null", call: "pLimit(100).map(inputs, job)" },
+  });
+} else {
+  console.error(`usage: node p_limit.mjs <B5|B5b> [--quick]; got ${workload}`);
   process.exit(2);
 }
-const n = sizeOf(100_000);
-const [runs, floorRuns] = await rounds([
-  () => semaphore(n),
-  () => floors.semaphore(n),
-]);
-emit({
-  name: "semaphore",
-  impl: "p-limit",
-  n,
-  unit: "ms",
-  runs,
-  floorRuns,
-  extra: { limit: 100, hold: "await null" },
-});

@@ -3,8 +3,12 @@
  * in its own process, beside its raw-promise floor measured in that process.
  *
  * - CPython's asyncio (cpython_bench.py, if `python3` exists): B1..B8.
+ * - CPython's asyncio on uvloop (cpython_bench.py --uvloop): B1..B5, on the
+ *   system `/usr/bin/python3` with Debian's `python3-uvloop`, installed with
+ *   apt-get when missing (skipped, with the reason, when it cannot be).
  * - Effection on Node 24 and on Deno: B1..B5, B8 (effection.mjs).
- * - p-limit on Node 24 and on Deno: B5 (p_limit.mjs).
+ * - p-limit on Node 24 and on Deno: B5 and B5b (p_limit.mjs).
+ * - p-map on Node 24 and on Deno: B5b (p_map.mjs).
  * - piscina, tinypool, workerpool on Node 24: B6, B7 (pools.mjs).
  *
  * The npm peers are installed on demand into this folder's node_modules (the
@@ -56,6 +60,13 @@ const jobs: Job[] = [
     workload,
     script: "cpython_bench.py",
   })),
+  ...["B1", "B2", "B3", "B4", "B5"].map((workload): Job => ({
+    peer: "uvloop",
+    runtime: "python",
+    workload,
+    script: "cpython_bench.py",
+    extraArgs: ["--uvloop"],
+  })),
   ...(["node", "deno"] as const).flatMap((runtime) =>
     ["B1", "B2", "B3", "B4", "B5", "B8"].map((workload): Job => ({
       peer: "effection",
@@ -64,12 +75,21 @@ const jobs: Job[] = [
       script: "effection.mjs",
     }))
   ),
-  // p-limit is plain promises: the B5 target holds on Deno as on Node.
+  // p-limit and p-map are plain promises: the B5 and B5b targets hold on
+  // Deno as on Node.
+  ...(["node", "deno"] as const).flatMap((runtime) =>
+    ["B5", "B5b"].map((workload): Job => ({
+      peer: "p-limit",
+      runtime,
+      workload,
+      script: "p_limit.mjs",
+    }))
+  ),
   ...(["node", "deno"] as const).map((runtime): Job => ({
-    peer: "p-limit",
+    peer: "p-map",
     runtime,
-    workload: "B5",
-    script: "p_limit.mjs",
+    workload: "B5b",
+    script: "p_map.mjs",
   })),
   ...["piscina", "tinypool", "workerpool"].flatMap((peer) =>
     ["B6", "B7"].map((workload): Job => ({
@@ -137,6 +157,35 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Debian's python3-uvloop is built for this interpreter (bookworm: 3.11). */
+const SYSTEM_PYTHON = "/usr/bin/python3";
+
+/**
+ * The system python3 with uvloop importable: Debian's python3-uvloop is
+ * installed with apt-get if missing (after an apt-get update if the first
+ * try fails). Undefined, with the reason printed, if it cannot be.
+ */
+async function uvloopPython(): Promise<string | undefined> {
+  const importable = async () => (await output(SYSTEM_PYTHON, ["-c", "import uvloop"])).ok;
+  if (await importable()) return SYSTEM_PYTHON;
+  if (!(await exists(SYSTEM_PYTHON))) {
+    console.error(`uvloop skipped: no system python3 at ${SYSTEM_PYTHON}`);
+    return undefined;
+  }
+  console.error("installing python3-uvloop with apt-get");
+  const install = ["install", "-y", "-q", "--no-install-recommends", "python3-uvloop"];
+  if (!(await output("apt-get", install)).ok) {
+    await output("apt-get", ["update", "-q"]);
+    await output("apt-get", install);
+  }
+  if (await importable()) return SYSTEM_PYTHON;
+  console.error(
+    "uvloop skipped: `apt-get install python3-uvloop` failed (it needs root and Debian's " +
+      "package lists), or the module does not import in the system python3",
+  );
+  return undefined;
 }
 
 /** Installs the npm peers unless node_modules already has the pinned version of each. */
@@ -220,10 +269,11 @@ if (jobs.length === 0) {
   Deno.exit(2);
 }
 const bins: Partial<Record<Runtime, string>> = {};
-if (jobs.some((job) => job.runtime === "python")) {
+if (jobs.some((job) => job.runtime === "python" && job.peer !== "uvloop")) {
   if ((await output("python3", ["--version"])).ok) bins.python = "python3";
   else console.error("python3 not found: CPython's asyncio is skipped");
 }
+const uvloopBin = jobs.some((job) => job.peer === "uvloop") ? await uvloopPython() : undefined;
 if (jobs.some((job) => job.runtime !== "python")) await installPeers();
 if (jobs.some((job) => job.runtime === "node")) bins.node = await node24();
 bins.deno = Deno.execPath();
@@ -232,7 +282,7 @@ if (!quick) await Deno.mkdir(new URL(".", resultsFile), { recursive: true });
 let failed = 0;
 let written = 0;
 for (const job of jobs) {
-  const bin = bins[job.runtime];
+  const bin = job.peer === "uvloop" ? uvloopBin : bins[job.runtime];
   if (!bin) continue;
   console.error(
     `${job.peer} ${job.workload} on ${job.runtime}${quick ? " (quick)" : ""}`,
