@@ -122,6 +122,12 @@ export {
 } from "./src/streams/reader.ts";
 export { type StartTlsOptions, StreamWriter } from "./src/streams/writer.ts";
 export {
+  fromReadableStream,
+  fromWritableStream,
+  toReadableStream,
+  toWritableStream,
+} from "./src/streams/web.ts";
+export {
   type ClientConnected,
   openConnection,
   type OpenConnectionOptions,
