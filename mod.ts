@@ -26,6 +26,7 @@ export {
   type ExceptionHandler,
 } from "./src/loop.ts";
 export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./src/events.ts";
+export { LoopBound } from "./src/_loop_bound.ts";
 export { type DoneCallback, Future, type FutureState, isFuture } from "./src/futures.ts";
 export {
   allTasks,

@@ -18,7 +18,12 @@ import type { EventLoop } from "./loop.ts";
 import { requireRunningLoop, runningLoopOrNull } from "./_running_loop.ts";
 import { Waiter, type WaitOwner, type WaitQueue } from "./_waits.ts";
 
-/** Base of the primitives that bind to the first loop that waits on them; not in mod.ts. */
+/**
+ * The base of the synchronization primitives and queues: each binds to the
+ * first event loop that makes someone wait on it, and refuses waits from
+ * any other (`RuntimeError: <repr> is bound to a different event loop`).
+ * Python: `asyncio.mixins._LoopBoundMixin`.
+ */
 export abstract class LoopBound {
   #loop: EventLoop | null = null;
 

@@ -71,6 +71,8 @@ export class Barrier extends LoopBound {
   #count = 0;
 
   /**
+   * Make a barrier for `parties` tasks.
+   *
    * @param parties How many tasks must wait for the barrier to trip.
    * @throws {RangeError} `parties must be > 0` (also for NaN), or for a number that is not whole.
    * @throws {TypeError} if `parties` is not a number.

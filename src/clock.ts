@@ -67,7 +67,11 @@ export class MonotonicClock implements Clock {
 export class VirtualClock implements Clock {
   #now: number;
 
-  /** @param start The time the clock shows at first, in seconds. */
+  /**
+   * Make a virtual clock showing `start` seconds.
+   *
+   * @param start The time the clock shows at first, in seconds.
+   */
   constructor(start = 0) {
     this.#now = start;
   }

@@ -8,8 +8,13 @@
  * @module
  */
 
-/** Base for the classes below: sets `name` to the subclass's own name. */
-class NamedError extends Error {
+/**
+ * The base of this library's error classes: an `Error` whose `name` is its
+ * own class's name (`CancelledError`, `QueueFull`), so that logs and
+ * `toString()` show it.
+ */
+export class NamedError extends Error {
+  /** Make the error, with `message` and `options.cause` as for `Error`. */
   constructor(message?: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -41,6 +46,7 @@ class NamedError extends Error {
  * ```
  */
 export class CancelledError extends NamedError {
+  /** Make a CancelledError; its message is empty without one. */
   constructor(message?: string, options?: ErrorOptions) {
     super(message ?? "", options);
   }
@@ -110,6 +116,7 @@ export class ExceptionGroup extends AggregateError {
   /** The grouped errors (the same array as `errors`). */
   readonly exceptions: readonly unknown[];
 
+  /** Group `exceptions` under `message`; the count of sub-exceptions is appended, as in Python. */
   constructor(message: string, exceptions: readonly unknown[]) {
     const count = exceptions.length;
     super(
@@ -160,6 +167,7 @@ export class IncompleteReadError extends NamedError {
   /** How many bytes were expected; `null` when a separator was. */
   readonly expected: number | null;
 
+  /** Make the error of a read that got `partial` of the `expected` bytes (`null`: until EOF). */
   constructor(partial: Uint8Array, expected: number | null) {
     super(`${partial.length} bytes read on a total of ${expected} expected bytes`);
     this.partial = partial;
@@ -176,6 +184,7 @@ export class LimitOverrunError extends NamedError {
   /** How many bytes are to be consumed. */
   readonly consumed: number;
 
+  /** Make the error of a read that went `consumed` bytes past the limit. */
   constructor(message: string, consumed: number) {
     super(message);
     this.consumed = consumed;
@@ -192,6 +201,7 @@ export class OSError extends NamedError {
   /** The error number (positive, as Python's `errno`); `undefined` if unknown. */
   errno: number | undefined;
 
+  /** Make an OS error, with the host's `code` (`"ECONNREFUSED"`) and `errno` when known. */
   constructor(message: string, options?: ErrorOptions & { code?: string; errno?: number }) {
     super(message, options);
     this.code = options?.code;

@@ -73,13 +73,17 @@ export function gather<X>(
   awaitables: Iterable<X>,
   options: GatherOptions & { returnExceptions: true },
 ): Future<(ResultOf<X> | Error)[]>;
+/** The collection form: results in order, errors failing the gather. */
 export function gather<X>(awaitables: Iterable<X>, options?: GatherOptions): Future<ResultOf<X>[]>;
+/** The spread form with `{ returnExceptions: true }`: errors in their slots. */
 export function gather<A extends readonly GatherArgument[]>(
   ...args: [...A, GatherOptions & { returnExceptions: true }]
 ): Future<GatherOutcomes<A>>;
+/** The spread form with options. */
 export function gather<A extends readonly GatherArgument[]>(
   ...args: [...A, GatherOptions]
 ): Future<GatherResults<A>>;
+/** The spread form: results in argument order. */
 export function gather<A extends readonly GatherArgument[]>(...args: A): Future<GatherResults<A>>;
 export function gather(...input: unknown[]): Future<unknown[]> {
   let awaitables: Iterable<unknown> = input;

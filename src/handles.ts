@@ -27,6 +27,7 @@ export class Handle {
   #callback: AnyCallback | null;
   #args: readonly unknown[];
   #cancelled = false;
+  /** The loop the callback is scheduled on. */
   protected readonly loop: EventLoop;
 
   /** @internal Created by the loop's `callSoon`/`callLater`/`callAt`. */
@@ -77,6 +78,7 @@ export class Handle {
     });
   }
 
+  /** The callback's description for logs: `<Handle name()>`, or `<Handle cancelled>`. */
   toString(): string {
     const state = this.#cancelled ? "cancelled" : describeCallback(this.#callback!);
     return `<${this.constructor.name} ${state}>`;
@@ -112,6 +114,7 @@ export class TimerHandle extends Handle {
     return this.#when;
   }
 
+  /** Stop the callback from running. Calling it again does nothing. */
   override cancel(): void {
     if (!this.cancelled() && this.inHeap) this.loop._timerCancelled();
     super.cancel();

@@ -74,7 +74,11 @@ import { Coroutine, doneFuture, Waiter, type WaitOwner, WaitQueue } from "./_wai
 export class Releaser implements Disposable, AsyncDisposable {
   #release: (() => void) | null;
 
-  /** @param release Called by the first `release()` or disposal. */
+  /**
+   * Make a releaser that calls `release` once.
+   *
+   * @param release Called by the first `release()` or disposal.
+   */
   constructor(release: () => void) {
     this.#release = release;
   }
@@ -183,7 +187,7 @@ export type EventState = "set" | "unset";
  * });
  * ```
  */
-export class Lock extends LoopBound implements WaitOwner<Acquired> {
+export class Lock extends LoopBound implements WaitOwner<true | Releaser> {
   // Invariant: if the lock is unlocked and a waiter is queued, a waiter is
   // on its way (#woken, granted and its step not run yet): release() wakes
   // the first one, and a woken waiter that is cancelled before its step
@@ -283,7 +287,7 @@ export class Lock extends LoopBound implements WaitOwner<Acquired> {
   }
 
   /** @internal The grant step of `waiter`: take the lock. */
-  _take(waiter: Waiter<Acquired>): void {
+  _take(waiter: Waiter<true | Releaser>): void {
     this.#woken = null;
     this.#state = "locked";
     waiter._setResultNow(acquired(this, waiter.argument as boolean));
@@ -294,7 +298,7 @@ export class Lock extends LoopBound implements WaitOwner<Acquired> {
    * invariant: if nobody holds the lock, the next waiter must run (pinned
    * by "hands a lost wake-up to the next waiter").
    */
-  _withdraw(waiter: Waiter<Acquired>): void {
+  _withdraw(waiter: Waiter<true | Releaser>): void {
     this.#waiters.delete(waiter);
     if (this.#woken === waiter) this.#woken = null;
     if (this.#state === "unlocked") this.#wakeUpFirst();
@@ -424,6 +428,8 @@ export class Condition extends LoopBound implements WaitOwner<boolean> {
   #notified = 0;
 
   /**
+   * Make a condition, on its own lock or on `lock`.
+   *
    * @param lock The lock to use (several conditions may share one).
    * @default a new `Lock`
    */
@@ -656,7 +662,7 @@ export class Condition extends LoopBound implements WaitOwner<boolean> {
  * });
  * ```
  */
-export class Semaphore extends LoopBound implements WaitOwner<Acquired> {
+export class Semaphore extends LoopBound implements WaitOwner<true | Releaser> {
   // Invariants: _value >= 0 is the number of free slots not yet promised to
   // anyone; a slot handed to a waiter is counted off _value when the waiter
   // is woken (granted), not when its step runs. #woken counts the waiters
@@ -668,6 +674,8 @@ export class Semaphore extends LoopBound implements WaitOwner<Acquired> {
   #woken = 0;
 
   /**
+   * Make a semaphore with `value` free slots.
+   *
    * @param value The initial number of free slots.
    * @default 1
    * @throws {RangeError} `Semaphore initial value must be >= 0` (also for
@@ -774,7 +782,7 @@ export class Semaphore extends LoopBound implements WaitOwner<Acquired> {
   }
 
   /** @internal The grant step of `waiter`: its slot was counted off when it was woken. */
-  _take(waiter: Waiter<Acquired>): void {
+  _take(waiter: Waiter<true | Releaser>): void {
     this.#woken--;
     this.#wakeUpAllowed();
     waiter._setResultNow(acquired(this, waiter.argument as boolean));
@@ -785,7 +793,7 @@ export class Semaphore extends LoopBound implements WaitOwner<Acquired> {
    * slot it was handed (pinned by "a woken-then-cancelled waiter hands its
    * slot on"); then wake as many waiters as there are slots.
    */
-  _withdraw(waiter: Waiter<Acquired>): void {
+  _withdraw(waiter: Waiter<true | Releaser>): void {
     if (waiter._granted) {
       this.#woken--;
       this._value++;
@@ -820,6 +828,8 @@ export class BoundedSemaphore extends Semaphore {
   readonly #bound: number;
 
   /**
+   * Make a bounded semaphore with `value` slots.
+   *
    * @param value The initial (and largest) number of free slots.
    * @default 1
    * @throws as `Semaphore`'s constructor.

@@ -641,6 +641,7 @@ export function mapLimited<T, R>(
   inputs: Iterable<T> | AsyncIterable<T>,
   options: MapLimitedOptions & { returnExceptions: true },
 ): MapLimited<Awaited<R> | Error>;
+/** The form without `returnExceptions`: the first error fails the map. */
 export function mapLimited<T, R>(
   fn: (input: T) => R | PromiseLike<R>,
   inputs: Iterable<T> | AsyncIterable<T>,

@@ -109,6 +109,8 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T>, W
     new FifoStore<T>();
 
   /**
+   * Make a queue of at most `maxsize` items.
+   *
    * @param maxsize The most items the queue holds; 0 or less means no limit.
    * @default 0
    * @throws {TypeError} if `maxsize` is not a number.
@@ -358,6 +360,8 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T>, W
  */
 export class PriorityQueue<T = unknown> extends Queue<T> {
   /**
+   * Make a priority queue of at most `maxsize` items.
+   *
    * @param maxsize As for `Queue`.
    * @default 0
    * @throws {TypeError} if `maxsize` is not a number or `compare` not a
@@ -397,6 +401,8 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
  */
 export class LifoQueue<T = unknown> extends Queue<T> {
   /**
+   * Make a LIFO queue of at most `maxsize` items.
+   *
    * @param maxsize As for `Queue`.
    * @default 0
    * @throws as `Queue`'s constructor.

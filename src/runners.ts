@@ -79,6 +79,7 @@ export class Runner {
   #interruptNow = false;
   readonly #options: RunnerOptions;
 
+  /** Make a runner; its loop is made on first use. */
   constructor(options: RunnerOptions = {}) {
     this.#options = options;
   }

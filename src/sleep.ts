@@ -37,6 +37,7 @@ import { requireRunningLoop } from "./_running_loop.ts";
  * ```
  */
 export function sleep(delay: number): Future<void>;
+/** A Future that resolves with `result` after `delay` seconds. */
 export function sleep<T>(delay: number, result: T): Future<T>;
 export function sleep<T>(delay: number, result?: T): Future<T | undefined> {
   const loop = requireRunningLoop();

@@ -33,11 +33,11 @@ import { type BytesLike, checkLimit, StreamReader, toBytes } from "./streams/rea
 import { feedReader, StreamWriter, type WriterHost } from "./streams/writer.ts";
 
 /** Connect the child's stream to a new pipe (a reader or writer on `Process`). Python: `subprocess.PIPE`. */
-export const PIPE = -1;
+export const PIPE: -1 = -1;
 /** `stderr` only: send the child's stderr where its stdout goes. Python: `subprocess.STDOUT`. */
-export const STDOUT = -2;
+export const STDOUT: -2 = -2;
 /** Connect the child's stream to the null device. Python: `subprocess.DEVNULL`. */
-export const DEVNULL = -3;
+export const DEVNULL: -3 = -3;
 
 /**
  * Where a child's standard stream goes: `PIPE`, `DEVNULL`, `STDOUT`
@@ -394,6 +394,7 @@ export class Process {
     this.sendSignal("SIGKILL");
   }
 
+  /** The process for logs: `<Process 1234 running>`. */
   toString(): string {
     const state = this.#returncode === null ? "running" : `returncode=${this.#returncode}`;
     return `<Process ${this.pid}${this.#shell ? " shell" : ""} ${state}>`;

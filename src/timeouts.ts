@@ -79,6 +79,8 @@ export class Timeout {
   #raised: TimeoutError | null = null;
 
   /**
+   * Make a Timeout with deadline `when` (loop time), or none.
+   *
    * @param when The deadline on the loop's clock (`loop.time()`), or `null`
    * for none. A deadline in the past fires at the loop's next iteration.
    * @throws {TypeError} if `when` is neither a number nor null.

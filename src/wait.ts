@@ -233,6 +233,7 @@ export function waitFor<T>(
   aw: Future<T> | PromiseLike<T>,
   timeout: number | null | undefined,
 ): Future<T>;
+/** The form for a function (run in the calling task) or any awaitable: a Promise. */
 export function waitFor<T>(aw: Awaitable<T>, timeout: number | null | undefined): Promise<T>;
 export function waitFor<T>(
   aw: Awaitable<T>,

@@ -621,6 +621,7 @@ export class Server {
     return this.waitClosed();
   }
 
+  /** The server's state for logs. */
   toString(): string {
     const where = this.sockets.map((s) => s.path ?? formatAddress(s.host, s.port)).join(", ");
     return `<Server ${this.#state}${where === "" ? "" : ` ${where}`}>`;

@@ -125,6 +125,8 @@ export class StreamReader implements AsyncIterable<Uint8Array>, WaitOwner<Uint8A
   #paused = false;
 
   /**
+   * Make a reader to feed with `feedData()`.
+   *
    * @param options `limit`.
    * @throws {RangeError} if `limit` is not a positive integer.
    */
@@ -299,6 +301,7 @@ export class StreamReader implements AsyncIterable<Uint8Array>, WaitOwner<Uint8A
     }
   }
 
+  /** The reader's state for logs: `<StreamReader 5 bytes eof>`. */
   toString(): string {
     const parts = ["StreamReader"];
     if (this.buffered > 0) parts.push(`${this.buffered} bytes`);

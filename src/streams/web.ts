@@ -48,6 +48,7 @@ const CHUNK = 2 ** 16;
  * ```
  */
 export function toReadableStream(source: StreamReader): ReadableStream<Uint8Array>;
+/** The items of `queue`, until it is shut down and drained. */
 export function toReadableStream<T>(source: Queue<T>): ReadableStream<T>;
 export function toReadableStream<T>(
   source: StreamReader | Queue<T>,

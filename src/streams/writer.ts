@@ -262,6 +262,7 @@ export class StreamWriter {
     this.#detach = this.#listen(host.stream);
   }
 
+  /** The writer's state for logs. */
   toString(): string {
     const state = this.#closed ? " closed" : this.#closing ? " closing" : "";
     return `<StreamWriter${state}>`;
