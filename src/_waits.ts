@@ -9,7 +9,8 @@
  * queued, to swallow the next item or take the lock for nobody. Two shapes:
  *
  * - `Waiter`: one place in one primitive's queue (Lock, Semaphore, Event,
- *   Queue). It is pending while queued, and stays pending once the
+ *   Queue, a StreamReader's read; `wait()`'s Future is one with no queue).
+ *   It is pending while queued, and stays pending once the
  *   primitive grants it (`_grant()`): its *grant step* runs at the loop's
  *   next iteration, takes what was granted (the lock, a slot, an item) and
  *   finishes the Future, delivering the outcome to the code awaiting it in
@@ -18,7 +19,8 @@
  *   wait and passes the grant on (`_withdraw`), and orderings are asyncio's
  *   step for step.
  * - `Coroutine`: a wait of several steps (Condition.wait: wait, then take
- *   the lock back; Barrier.wait), written as an async function like
+ *   the lock back; Condition.waitFor, Barrier.wait, asCompleted's next
+ *   finished future), written as an async function like
  *   CPython's. It runs in its caller's context, waits on its own account
  *   (`co.wait(inner)`), is stepped by the loop like a task, and a cancel
  *   reaches the inner wait it is parked on.
