@@ -40,7 +40,18 @@ function rawWorker() {
 describe("bootstrap protocol", () => {
   it("uses the tags of messages.ts", () => {
     for (
-      const name of ["RUN", "CANCEL", "INIT", "READY", "OK", "ERR", "DROPPED", "CLOSING", "DONE"]
+      const name of [
+        "RUN",
+        "CANCEL",
+        "INIT",
+        "READY",
+        "OK",
+        "ERR",
+        "DROPPED",
+        "CLOSING",
+        "DONE",
+        "CRASHED",
+      ]
     ) {
       const value = (messages as Record<string, unknown>)[name];
       assert.match(BOOTSTRAP_SOURCE, new RegExp(`\\b${name} = ${value}\\b`), name);

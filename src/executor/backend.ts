@@ -34,6 +34,7 @@
  */
 
 import { Worker as ThreadWorker } from "node:worker_threads";
+import { setTimeout } from "node:timers";
 import { bootstrapUrl } from "./bootstrap.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import type { TransferableObject } from "./types.ts";
@@ -166,9 +167,20 @@ function startThread(options: StartWorkerOptions, events: WorkerEvents): WorkerH
     });
   }
   worker.on("exit", () => release(true));
-  worker.on("error", (error: unknown) => end(error));
-  worker.on("messageerror", (error: unknown) => end(error));
-  worker.on("exit", (code: number) => end(code));
+  // Node's error event can overtake messages the Worker posted before it
+  // failed; its exit event comes after them all. So an error is reported
+  // with the exit (hastened by terminate()); the timer is a safety net in
+  // case a runtime sends no exit after an error.
+  let failure: { error: unknown } | undefined;
+  const fail = (error: unknown) => {
+    if (failure !== undefined) return;
+    failure = { error };
+    worker.terminate().catch(() => {});
+    setTimeout(() => end(error), 1000).unref();
+  };
+  worker.on("error", fail);
+  worker.on("messageerror", fail);
+  worker.on("exit", (code: number) => end(failure === undefined ? code : failure.error));
   return {
     post: (message, transfer) => worker.postMessage(message, transfer as never),
     ref: () => worker.ref(),

@@ -29,6 +29,8 @@
  *   its queue empty), before a job not marked `hold`, and before it ends
  *   itself. So a result waits at most for one short job's run, and a
  *   terminated job's neighbours lose nothing;
+ * - catches errors thrown outside any job (and unhandled rejections): it
+ *   sends what it holds, then CRASHED with the error, and ends itself;
  * - writes the id of each job it starts into the pool's shared cell, so
  *   that after a crash the pool knows which job was running even if the
  *   results before it were held back and lost.
@@ -45,6 +47,7 @@ export const HOLD_MAX_MS = 2;
 export const BOOTSTRAP_SOURCE = String.raw`
 const RUN = 0, CANCEL = 1, INIT = 2;
 const READY = 10, OK = 11, ERR = 12, DROPPED = 13, CLOSING = 14, INIT_FAILED = 15, DONE = 16;
+const CRASHED = 17;
 const HOLD_MAX_JOBS = ${HOLD_MAX_JOBS}, HOLD_MAX_MS = ${HOLD_MAX_MS};
 const wt = await import("node:worker_threads").catch(() => null);
 const port = wt && wt.parentPort;
@@ -80,6 +83,12 @@ globalThis.jobSignal = jobSignal;
 globalThis.transferResult = transferResult;
 
 // --- Ending itself: say so first (a Deno web Worker fires no event). ---
+const exitProcess = typeof process === "object" && process !== null && typeof process.exit === "function"
+  ? process.exit.bind(process)
+  : null;
+const closeSelf = !port && typeof self === "object" && typeof self.close === "function"
+  ? self.close.bind(self)
+  : null;
 let closing = false;
 function announce(code) {
   if (closing) return;
@@ -95,9 +104,37 @@ if (typeof Deno === "object" && Deno !== null && typeof Deno.exit === "function"
   const exit = Deno.exit;
   try { Deno.exit = (code) => { announce(code); return exit(code); }; } catch { /* frozen */ }
 }
-if (typeof process === "object" && process !== null && typeof process.exit === "function") {
-  const exit = process.exit.bind(process);
-  process.exit = (code) => { announce(code); return exit(code); };
+if (exitProcess !== null) {
+  process.exit = (code) => { announce(code); return exitProcess(code); };
+}
+
+// --- An error nothing caught: report it after the outcomes before it, then end. ---
+// Reported on the same port as the outcomes, so none is overtaken and lost
+// (Node's own error event can arrive before messages posted earlier), and
+// handled here, so that the runtime prints nothing for it.
+let crashed = false;
+function crash(error) {
+  if (crashed) return;
+  crashed = true;
+  closing = true;
+  sendHeld();
+  try { post([CRASHED, wireError(error, 0)]); } catch { /* the host terminates us anyway */ }
+  if (port && exitProcess !== null) exitProcess(1);
+  else if (closeSelf !== null) closeSelf();
+  else if (exitProcess !== null) exitProcess(1);
+}
+if (isNode) {
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
+} else if (typeof globalThis.addEventListener === "function") {
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    crash(event.error !== undefined ? event.error : new Error(event.message));
+  });
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    crash(event.reason);
+  });
 }
 
 // --- Node: flush relayed stdout/stderr before a result (WORKER_FACTS (e)). ---
@@ -226,7 +263,7 @@ let started = null; // the pool's shared cell: the id of the job running
 
 async function drain() {
   draining = true;
-  while (head < queue.length) {
+  while (head < queue.length && !crashed) {
     const job = queue[head];
     queue[head++] = undefined;
     if (head >= 1024 && head * 2 >= queue.length) { queue.splice(0, head); head = 0; }
@@ -259,6 +296,7 @@ async function drain() {
       transfer = undefined;
     }
     running = false;
+    if (crashed) break;
     const end = performance.now();
     hold(tag, id, value, end - start, transfer);
     if (dirty) {
@@ -295,6 +333,7 @@ async function init(def, args, cell) {
 }
 
 function onMessage(msg) {
+  if (crashed) return;
   switch (msg[0]) {
     case RUN: {
       const newDefs = msg[1];

@@ -31,6 +31,8 @@ export const CLOSING = 14;
 export const INIT_FAILED = 15;
 /** Worker → main: the outcomes of one or more jobs, in the order the jobs ran. */
 export const DONE = 16;
+/** Worker → main: an error nothing caught (thrown outside a job); the Worker ends itself. */
+export const CRASHED = 17;
 
 /** How a Worker finds a function: shipped source, or a module export. */
 export type FunctionDef =
@@ -104,4 +106,5 @@ export type FromWorker =
   | readonly [tag: typeof READY]
   | DoneMessage
   | readonly [tag: typeof CLOSING, code: number]
-  | readonly [tag: typeof INIT_FAILED, error: WireError];
+  | readonly [tag: typeof INIT_FAILED, error: WireError]
+  | readonly [tag: typeof CRASHED, error: WireError];

@@ -59,6 +59,7 @@ import { Job, type JobOwner } from "./job.ts";
 import {
   CANCEL,
   CLOSING,
+  CRASHED,
   DONE,
   DONE_STRIDE,
   type DoneMessage,
@@ -671,6 +672,10 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         return;
       case INIT_FAILED:
         this.#onExit(worker, rebuildError(data[1]));
+        return;
+      case CRASHED:
+        // `undefined` would read as "no crash" below: name what was thrown.
+        this.#onExit(worker, rebuildError(data[1]) ?? "it threw undefined outside any job");
         return;
     }
   }
