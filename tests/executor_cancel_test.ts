@@ -128,6 +128,34 @@ describe("ExecutorJob.cancel", () => {
     assert.match(result.stdout, /spin CancelledError\nnext answered\n/);
   });
 
+  it("of a running job that ignores its signal, gives its Worker's place to a new one at once", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1, cancelGracePeriod: 3600 });
+    const state = new Int32Array(new SharedArrayBuffer(12));
+    const ignoring = pool.submit((c: Int32Array) => {
+      Atomics.store(c, 1, 1);
+      while (Atomics.load(c, 2) === 0) { /* ignores jobSignal() */ }
+      return "ran to its end";
+    }, state);
+    await until(() => Atomics.load(state, 1) === 1);
+    assert.equal(ignoring.cancel(), true);
+    await assert.rejects(Promise.resolve(ignoring), CancelledError);
+    assert.equal(await pool.submit(() => "next job ran"), "next job ran");
+    assert.equal(pool.workerCount, 2, "the cancelled job still runs on its own Worker");
+    Atomics.store(state, 2, 1);
+    await until(() => pool.workerCount === 1);
+    assert.equal(await pool.submit(() => "still answers"), "still answers");
+  });
+
+  it("terminates the Worker of a job that ignores its signal after cancelGracePeriod", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1, cancelGracePeriod: 0.05 });
+    const state = cells();
+    const spin = pool.submit(spinForever, state);
+    await until(() => Atomics.load(state, 1) === 1);
+    spin.cancel();
+    await pool.shutdown(); // would wait for ever for the spinning job
+    assert.equal(pool.workerCount, 0);
+  });
+
   it("drops a pipelined job that has not started; the others finish", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const id = (x: number) => x;

@@ -60,18 +60,37 @@ describe("WorkerPoolExecutor", () => {
     assert.equal(pool.workerCount, 0);
   });
 
-  it("defaults maxWorkers to the cores minus one, at least one", async () => {
+  it("defaults maxWorkers to Python's ThreadPoolExecutor size, min(32, cores + 4)", async () => {
     const pool = new WorkerPoolExecutor();
     const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
       ?.hardwareConcurrency ?? availableParallelism();
-    assert.equal(pool.maxWorkers, Math.max(1, cores - 1));
+    assert.equal(pool.maxWorkers, Math.min(32, cores + 4));
     await pool.shutdown();
+  });
+
+  it("runs two blocking jobs of the default pool at the same time, on any number of cores", async () => {
+    await using pool = new WorkerPoolExecutor();
+    // Each job waits until both have started: on one Worker the first would time out.
+    const meet = (cells: Int32Array) => {
+      Atomics.add(cells, 0, 1);
+      Atomics.notify(cells, 0);
+      while (Atomics.load(cells, 0) < 2) {
+        if (Atomics.wait(cells, 0, 1, 10_000) === "timed-out") return "alone";
+      }
+      return "met";
+    };
+    const cells = new Int32Array(new SharedArrayBuffer(4));
+    assert.deepEqual(await Promise.all([pool.submit(meet, cells), pool.submit(meet, cells)]), [
+      "met",
+      "met",
+    ]);
   });
 
   it("rejects invalid options up front", () => {
     assert.throws(() => new WorkerPoolExecutor({ maxWorkers: 0 }), RangeError);
     assert.throws(() => new WorkerPoolExecutor({ maxWorkers: 1.5 }), RangeError);
     assert.throws(() => new WorkerPoolExecutor({ idleTimeout: -1 }), RangeError);
+    assert.throws(() => new WorkerPoolExecutor({ cancelGracePeriod: NaN }), RangeError);
     assert.throws(
       () => new WorkerPoolExecutor({ backend: "fork" as "web" }),
       /backend must be "worker_threads" or "web", received fork/,

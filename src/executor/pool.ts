@@ -116,8 +116,10 @@ export const MAX_STARTUP_FAILURES = 3;
  */
 export interface WorkerPoolExecutorOptions {
   /**
-   * Most Workers at once. The default leaves a core to the event loop's thread.
-   * @default {Math.max(1, cores - 1)}
+   * Most Workers at once. The default is Python's for `ThreadPoolExecutor`,
+   * so that blocking calls overlap even on one or two cores (Workers start
+   * only when jobs overlap, and idle ones retire).
+   * @default {Math.min(32, cores + 4)}
    */
   maxWorkers?: number;
   /**
@@ -127,6 +129,14 @@ export interface WorkerPoolExecutorOptions {
    * @default {10}
    */
   idleTimeout?: number;
+  /**
+   * Seconds a cancelled job may run on after its `jobSignal()` was aborted;
+   * then its Worker is terminated. Meanwhile that Worker does not count
+   * toward `maxWorkers`, so a new one takes its place at once. `Infinity`:
+   * never terminate (the pool still replaces the Worker).
+   * @default {5}
+   */
+  cancelGracePeriod?: number;
   /**
    * The Worker API: `"worker_threads"` (`node:worker_threads`, on Deno too)
    * or `"web"` (the global `Worker`). See the design note in `backend.ts`:
@@ -178,13 +188,40 @@ interface PoolWorker {
   readonly known: Set<number>;
   /** Where the Worker writes the id of each job it starts (null: no SharedArrayBuffer). */
   readonly started: Int32Array | null;
-  idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the idle timer. */
+  idleTimer: (() => void) | undefined;
+  /**
+   * Set while a cancelled job may still run on it: it is left out of
+   * `maxWorkers` and takes no new job until it idles. Cancels the grace timer.
+   */
+  detached: (() => void) | undefined;
 }
 
 function defaultMaxWorkers(): number {
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
     ?.hardwareConcurrency ?? availableParallelism();
-  return Math.max(1, cores - 1);
+  return Math.min(32, cores + 4);
+}
+
+/** The longest delay a host timer takes (ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Call `callback` in `seconds` (never for `Infinity`), with an unref'd host
+ * timer, re-armed as often as a delay beyond {@linkcode MAX_TIMER_MS} needs.
+ * Returns what cancels it.
+ */
+function later(seconds: number, callback: () => void): () => void {
+  if (seconds === Infinity) return () => {};
+  const deadline = performance.now() + seconds * 1000;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = () => {
+    const left = deadline - performance.now();
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(callback, left);
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
 }
 
 /**
@@ -218,9 +255,11 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   //   Worker's list (cancelled while running) until that Worker reports;
   // - a Worker with an empty `jobs` list is idle: unref'd, with an idle timer
   //   (or terminated, after shutdown); a Worker with jobs is ref'd;
-  // - `#workers` holds only Workers that are not gone.
+  // - `#workers` holds only Workers that are not gone; `#detached` counts
+  //   those of them that are detached, which `maxWorkers` leaves out.
   readonly #maxWorkers: number;
   readonly #idleTimeout: number;
+  readonly #cancelGracePeriod: number;
   readonly #backend: BackendKind;
   readonly #name: string;
   readonly #resourceLimits: ResourceLimits | undefined;
@@ -232,6 +271,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   #state: PoolState = "running";
   #nextJobId = 1;
   #nextWorkerId = 1;
+  #detached = 0;
   #startupFailures = 0;
   #topUpScheduled = false;
   #lastFn: unknown;
@@ -242,13 +282,14 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
 
   /**
    * @throws {RangeError} For a `maxWorkers` that is not a positive integer, or
-   * an `idleTimeout` that is negative or NaN.
+   * an `idleTimeout` or `cancelGracePeriod` that is negative or NaN.
    * @throws {TypeError} For an unknown `backend`, or an initializer that cannot be shipped.
    */
   constructor(options: WorkerPoolExecutorOptions = {}) {
     const {
       maxWorkers = defaultMaxWorkers(),
       idleTimeout = 10,
+      cancelGracePeriod = 5,
       backend = "worker_threads",
       initializer,
       initargs = [],
@@ -265,6 +306,11 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         `Cannot create a WorkerPoolExecutor: idleTimeout must be a number of seconds >= 0, received ${idleTimeout}`,
       );
     }
+    if (typeof cancelGracePeriod !== "number" || !(cancelGracePeriod >= 0)) {
+      throw new RangeError(
+        `Cannot create a WorkerPoolExecutor: cancelGracePeriod must be a number of seconds >= 0, received ${cancelGracePeriod}`,
+      );
+    }
     if (backend !== "worker_threads" && backend !== "web") {
       throw new TypeError(
         `Cannot create a WorkerPoolExecutor: backend must be "worker_threads" or "web", received ${
@@ -274,6 +320,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     }
     this.#maxWorkers = maxWorkers;
     this.#idleTimeout = idleTimeout;
+    this.#cancelGracePeriod = cancelGracePeriod;
     this.#backend = backend;
     this.#name = name;
     this.#resourceLimits = resourceLimits;
@@ -424,13 +471,15 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     }
     const worker = this.#workerOf(job);
     if (worker === undefined) return true;
-    if (job.options?.terminate && worker.jobs[0] === job) {
-      // It may be spinning: only terminating stops it. Jobs behind it never started.
-      this.#lose(worker, undefined);
+    const running = this.#runningJob(worker) === job;
+    if (running && job.options?.terminate) {
+      // It may be spinning: only terminating stops it.
+      this.#stop(worker, job);
       this.#dispatch();
-    } else {
-      this.#post(worker, [CANCEL, job.id]);
+      return true;
     }
+    this.#post(worker, [CANCEL, job.id]);
+    if (running) this.#detach(worker, job);
     return true;
   }
 
@@ -460,15 +509,14 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
       job.onSettle(() => signal.removeEventListener("abort", onAbort));
     }
     if (timeout !== undefined) {
-      const timer = setTimeout(() => {
+      // Unref'd: something else (a busy Worker) keeps the process alive while the job is pending.
+      const cancel = later(timeout, () => {
         this.cancelJob(
           job,
           new TimeoutError(`${job.entry.label} did not finish within ${timeout} s`),
         );
-      }, timeout * 1000);
-      // Something else (a busy Worker) keeps the process alive while the job is pending.
-      timer.unref();
-      job.onSettle(() => clearTimeout(timer));
+      });
+      job.onSettle(cancel);
     }
   }
 
@@ -522,13 +570,14 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     // Refill a pipelining Worker once it is down to half its depth.
     let load = this.#depthForNext() / 2;
     for (const worker of this.#workers) {
+      if (worker.detached !== undefined) continue;
       if (worker.jobs.length === 0) return worker;
       if (worker.long === 0 && worker.jobs.length < load) {
         best = worker;
         load = worker.jobs.length;
       }
     }
-    if (this.#workers.size < this.#maxWorkers) return this.#spawn();
+    if (this.#workers.size - this.#detached < this.#maxWorkers) return this.#spawn();
     if (best === undefined || !this.#isShortNext()) return undefined;
     if (topUp) return best;
     if (!this.#topUpScheduled) {
@@ -644,6 +693,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
           ? new Int32Array(new SharedArrayBuffer(4))
           : null,
         idleTimer: undefined,
+        detached: undefined,
       };
     } catch (error) {
       // The runtime cannot start this kind of Worker at all: retrying is pointless.
@@ -733,7 +783,8 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     const started = worker.state === "ready";
     worker.state = "gone";
     this.#workers.delete(worker);
-    if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
+    worker.idleTimer?.();
+    this.#attach(worker);
     worker.handle.terminate();
     const jobs = worker.jobs.splice(0);
     worker.long = 0;
@@ -798,24 +849,81 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
 
   /** The Worker now has a job: keep the process alive for it. */
   #busy(worker: PoolWorker): void {
-    if (worker.idleTimer !== undefined) {
-      clearTimeout(worker.idleTimer);
-      worker.idleTimer = undefined;
-    }
+    worker.idleTimer?.();
+    worker.idleTimer = undefined;
     worker.handle.ref();
   }
 
   /** The Worker has no job: let the process exit, and retire it later (or now, after shutdown). */
   #idle(worker: PoolWorker): void {
     worker.handle.unref();
+    if (worker.detached !== undefined) {
+      this.#attach(worker);
+      // Its replacement has its place.
+      if (this.#workers.size - this.#detached > this.#maxWorkers) return this.#retire(worker);
+    }
     if (this.#state !== "running" || this.#idleTimeout === 0) {
       // Unless the queue still needs it (shutdown without cancelFutures).
       if (this.#queue.size === 0 || this.#state === "broken") this.#retire(worker);
       return;
     }
-    if (this.#idleTimeout === Infinity) return;
-    worker.idleTimer = setTimeout(() => this.#retire(worker), this.#idleTimeout * 1000);
-    worker.idleTimer.unref();
+    worker.idleTimer = later(this.#idleTimeout, () => this.#retire(worker));
+  }
+
+  /**
+   * `job`, running on `worker`, was cancelled: until the Worker idles, leave
+   * it out of `maxWorkers` (a new Worker may start at once) and give it no
+   * new job; if `job` still runs after the grace period, terminate it.
+   */
+  #detach(worker: PoolWorker, job: Job<unknown>): void {
+    if (worker.detached !== undefined) return;
+    this.#detached++;
+    worker.detached = later(this.#cancelGracePeriod, () => {
+      if (worker.state !== "gone" && this.#runningJob(worker) === job) {
+        this.#stop(worker, job);
+        this.#dispatch();
+      }
+    });
+    this.#dispatch();
+  }
+
+  /** Count the Worker toward `maxWorkers` again. */
+  #attach(worker: PoolWorker): void {
+    if (worker.detached === undefined) return;
+    worker.detached();
+    worker.detached = undefined;
+    this.#detached--;
+  }
+
+  /**
+   * The job `worker` is running or may start at any moment: the last one it
+   * started (the shared cell says which) until it reports, then the first
+   * one not reported (jobs run and report in order).
+   */
+  #runningJob(worker: PoolWorker): Job<unknown> | undefined {
+    if (worker.started !== null) {
+      const id = Atomics.load(worker.started, 0);
+      for (const job of worker.jobs) if (job.id === id) return job;
+    }
+    return worker.jobs[0];
+  }
+
+  /**
+   * Terminate `worker`, stuck in the settled (cancelled) `job`. The jobs
+   * before it ran, but their outcomes may still be held or on the way:
+   * they fail rather than run twice. The jobs after it never started: they
+   * go back to the queue.
+   */
+  #stop(worker: PoolWorker, job: Job<unknown>): void {
+    for (const earlier of worker.jobs) {
+      if (earlier === job) break;
+      earlier.reject(
+        new WorkerCrashedError(
+          `The Worker that ran ${earlier.entry.label} was terminated before it sent the result, to stop ${job.entry.label}`,
+        ),
+      );
+    }
+    this.#lose(worker, undefined);
   }
 
   #retire(worker: PoolWorker): void {
