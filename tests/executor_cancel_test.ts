@@ -192,6 +192,17 @@ describe("job options: timeout and signal", () => {
     assert.equal(await pool.submit(() => "answers"), "answers");
   });
 
+  it("a timeout beyond what a host timer holds (2^31 ms), or Infinity, does not fire early", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    for (const timeout of [2 ** 31 / 1000 + 1, 1e10, Infinity]) {
+      const gate = cells();
+      const job = pool.submit(withOptions(waitAtGate, { timeout }), gate);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a host timer would have fired
+      open(gate);
+      assert.equal(await job, "released", `timeout ${timeout}`);
+    }
+  });
+
   it("a job that finishes in time is not affected by its timeout", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     assert.equal(await pool.submit(withOptions(() => "fast", { timeout: 30 })), "fast");

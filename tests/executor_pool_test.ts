@@ -86,6 +86,13 @@ describe("WorkerPoolExecutor", () => {
     ]);
   });
 
+  it("keeps an idle Worker for an idleTimeout beyond what a host timer holds (2^31 ms)", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 1e7 });
+    assert.equal(await pool.submit(() => 1), 1);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a host timer would have fired
+    assert.equal(pool.workerCount, 1);
+  });
+
   it("rejects invalid options up front", () => {
     assert.throws(() => new WorkerPoolExecutor({ maxWorkers: 0 }), RangeError);
     assert.throws(() => new WorkerPoolExecutor({ maxWorkers: 1.5 }), RangeError);
