@@ -61,7 +61,7 @@ describe("a crashing Worker", () => {
 
   it(
     "fails its job when the Worker runs out of memory (resourceLimits)",
-    { skip: isDeno && "Deno 2.9.6 does not enforce resourceLimits (see backend.ts)" },
+    { skip: isDeno && "Deno refuses resourceLimits, which it does not enforce (see backend.ts)" },
     async () => {
       await using pool = new WorkerPoolExecutor({
         maxWorkers: 1,
@@ -102,7 +102,7 @@ describe("a crashing Worker", () => {
 
   it(
     "among pipelined jobs, an out-of-memory crash fails the running job and reruns none",
-    { skip: isDeno && "Deno 2.9.6 does not enforce resourceLimits (see backend.ts)" },
+    { skip: isDeno && "Deno refuses resourceLimits, which it does not enforce (see backend.ts)" },
     async () => {
       await using pool = new WorkerPoolExecutor({
         maxWorkers: 1,

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import { CancelledError, RuntimeError } from "../src/errors.ts";
+import type { ResourceLimits } from "../src/executor/backend.ts";
 import { WorkerPoolExecutor } from "../src/executor/pool.ts";
 import { runScript } from "./fixtures/run_script.ts";
 
@@ -91,6 +92,38 @@ describe("WorkerPoolExecutor", () => {
     assert.equal(await pool.submit(() => 1), 1);
     await new Promise((resolve) => setTimeout(resolve, 20)); // a host timer would have fired
     assert.equal(pool.workerCount, 1);
+  });
+
+  it("refuses resourceLimits that would abort the process, or that name no limit", () => {
+    for (
+      const [limits, message] of [
+        [
+          { maxOldGenerationSizeMb: 2 },
+          /maxOldGenerationSizeMb must be a number of MB > 2, received 2/,
+        ],
+        [{ stackSizeMb: 0.2 }, /stackSizeMb must be a number of MB > 0.25, received 0.2/],
+        [{ maxYoungGenerationSizeMb: NaN }, /maxYoungGenerationSizeMb must be .*, received NaN/],
+        [{ maxOldSpaceSizeMb: 64 }, /resourceLimits has no field maxOldSpaceSizeMb/],
+      ] as const
+    ) {
+      assert.throws(
+        () => new WorkerPoolExecutor({ resourceLimits: limits as ResourceLimits }),
+        message,
+      );
+    }
+    assert.throws(
+      () => new WorkerPoolExecutor({ backend: "web", resourceLimits: { stackSizeMb: 4 } }),
+      { name: "TypeError", message: /resourceLimits need the "worker_threads" backend/ },
+    );
+  });
+
+  it("refuses resourceLimits on Deno, where a Worker over them would stall", {
+    skip: !("Deno" in globalThis) && "Deno only",
+  }, () => {
+    assert.throws(
+      () => new WorkerPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: 64 } }),
+      { name: "TypeError", message: /resourceLimits are not enforced on Deno/ },
+    );
   });
 
   it("rejects invalid options up front", () => {

@@ -50,6 +50,7 @@ import {
 } from "../errors.ts";
 import {
   type BackendKind,
+  checkResourceLimits,
   type ResourceLimits,
   startWorker,
   type WorkerHandle,
@@ -159,9 +160,10 @@ export interface WorkerPoolExecutorOptions {
    */
   initargs?: readonly unknown[];
   /**
-   * Memory limits of each Worker (`worker_threads` on Node; Deno 2.9.6 does
-   * not enforce them). A Worker that exceeds them fails its job with
-   * `WorkerCrashedError`.
+   * Memory limits of each Worker, on Node with the `"worker_threads"`
+   * backend only: refused on Deno, which does not enforce them (a Worker over
+   * them stalls without an error), and with `"web"`. A Worker that exceeds
+   * them fails its job with `WorkerCrashedError`.
    * @default {undefined}
    */
   resourceLimits?: ResourceLimits;
@@ -283,7 +285,8 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   /**
    * @throws {RangeError} For a `maxWorkers` that is not a positive integer, or
    * an `idleTimeout` or `cancelGracePeriod` that is negative or NaN.
-   * @throws {TypeError} For an unknown `backend`, or an initializer that cannot be shipped.
+   * @throws {TypeError} For an unknown `backend`, an initializer that cannot
+   * be shipped, or `resourceLimits` on Deno or with `"web"`.
    */
   constructor(options: WorkerPoolExecutorOptions = {}) {
     const {
@@ -318,6 +321,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         }`,
       );
     }
+    checkResourceLimits(resourceLimits, backend);
     this.#maxWorkers = maxWorkers;
     this.#idleTimeout = idleTimeout;
     this.#cancelGracePeriod = cancelGracePeriod;
