@@ -36,6 +36,12 @@ export interface RunnerOptions {
    * @default `new EventLoop()`, made current while it runs
    */
   loopFactory?: () => EventLoop;
+  /**
+   * Seconds `close()` waits for the default executor's jobs, then warns
+   * and goes on (see `EventLoop.shutdownDefaultExecutor`); `null`: no limit.
+   * @default {300}
+   */
+  executorShutdownTimeout?: number | null;
 }
 
 type RunnerState = "created" | "initialized" | "closed";
@@ -164,7 +170,8 @@ export class Runner {
     if (this.#state !== "initialized" || loop === null) return;
     try {
       await cancelAllTasks(loop);
-      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor());
+      const { executorShutdownTimeout: timeout = 300 } = this.#options;
+      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor(timeout));
     } finally {
       if (this.#madeLoopCurrent) setEventLoop(null);
       loop.close();
