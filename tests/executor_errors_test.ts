@@ -77,6 +77,19 @@ describe("errors thrown in a job", () => {
     });
   });
 
+  it("may be null or undefined, which the job rejects with exactly", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    for (const thrown of [null, undefined]) {
+      const job = pool.submit((value: null | undefined) => {
+        throw value;
+      }, thrown);
+      await assert.rejects(Promise.resolve(job), (value) => {
+        assert.equal(value, thrown);
+        return true;
+      });
+    }
+  });
+
   it("of a rejected async job come back the same way", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const job = pool.submit(async () => {

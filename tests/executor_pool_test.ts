@@ -213,6 +213,29 @@ describe("WorkerPoolExecutor.map", () => {
     }, { name: "RangeError", message: "two" });
     assert.deepEqual(out, [1]);
   });
+
+  it("refuses items that are not iterable with a TypeError, submitting nothing", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    assert.throws(() => pool.map((n: number) => n, 5 as never), {
+      name: "TypeError",
+      message: "Cannot map over items: expected an iterable, received 5",
+    });
+    assert.throws(() => pool.map((n: number) => n, { length: 2 } as never), TypeError);
+    assert.equal(pool.workerCount, 0);
+  });
+
+  it("cancels the jobs it submitted when a later item cannot be submitted", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const gate = newGate();
+    function* items() {
+      yield gate;
+      yield gate;
+      throw new RangeError("the items failed");
+    }
+    assert.throws(() => pool.map(waitAtGate, items()), RangeError);
+    assert.equal(pool.queueSize, 0, "the job queued behind the first was cancelled");
+    open(gate);
+  });
 });
 
 describe("WorkerPoolExecutor.shutdown", () => {

@@ -393,6 +393,8 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
    *
    * @returns An async iterator over the results; collect them with
    * `for await` (or `Array.fromAsync` where available).
+   * @throws {TypeError} If `items` is not iterable, or as `submit()` does
+   * (then no job is left running).
    *
    * @example
    * ```ts
@@ -407,11 +409,25 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     fn: F | ModuleFunction<F>,
     items: Iterable<Parameters<F>[0]>,
   ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    if (typeof (items as Partial<Iterable<unknown>>)?.[Symbol.iterator] !== "function") {
+      throw new TypeError(
+        `Cannot map over items: expected an iterable, received ${
+          items === null ? "null" : typeof items === "object" ? "an object" : String(items)
+        }`,
+      );
+    }
     const submit = this.submit.bind(this) as (
       fn: unknown,
       item: unknown,
     ) => ExecutorJob<Awaited<ReturnType<F>>>;
-    const jobs = Array.from(items, (item) => submit(fn, item));
+    const jobs: ExecutorJob<Awaited<ReturnType<F>>>[] = [];
+    try {
+      for (const item of items) jobs.push(submit(fn, item));
+    } catch (error) {
+      // All or nothing: the jobs already submitted would run for no one.
+      for (const job of jobs) job.cancel();
+      throw error;
+    }
     return (async function* () {
       try {
         for (const job of jobs) yield await job;
