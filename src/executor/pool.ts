@@ -3,8 +3,10 @@
  *
  * Design notes:
  * - Workers start lazily, one per job that finds no free Worker, up to
- *   `maxWorkers`; an idle Worker is unref'd at once (it never keeps the
- *   process alive on `worker_threads`) and terminated after `idleTimeout`.
+ *   `maxWorkers` (by default `min(32, cores + 4)`, Python's for threads: a
+ *   blocking call must not wait for another on a 2-core machine); an idle
+ *   Worker is unref'd at once (it never keeps the process alive on
+ *   `worker_threads`) and terminated after `idleTimeout`.
  * - A Worker runs one job at a time. Jobs of a function whose measured run
  *   time is short (under {@linkcode SHORT_JOB_MS}) are also pipelined: each
  *   Worker holds a few ms of them ({@linkcode PIPELINE_BUDGET_MS}, at most
@@ -26,9 +28,18 @@
  *   that cannot be shipped, a pool shut down or broken); everything found out
  *   later (arguments that cannot be cloned, a captured variable, a crash, a
  *   timeout) rejects the job.
+ * - Nothing waits for good behind a cancelled job: a running job that is
+ *   cancelled gets its `jobSignal()` aborted, and its Worker is "detached":
+ *   left out of `maxWorkers` (so a new Worker can start at once) and given
+ *   no new job until it idles; if the job still runs `cancelGracePeriod`
+ *   seconds later, the Worker is terminated. Rejected: terminating at once
+ *   (a job that watches its signal deserves the chance to clean up), and
+ *   waiting for good (one stuck job blocked every later job and `run()`).
  * - A Worker that dies fails only the job it was running
  *   (`WorkerCrashedError`); jobs sent to it but not started go back to the
- *   front of the queue. Exception: a Worker killed outright (out of memory)
+ *   front of the queue. An error no job caught is reported by the Worker
+ *   itself (CRASHED, bootstrap.ts), after the outcomes it posted before:
+ *   Node's own `error` event can overtake those, which then failed too. Exception: a Worker killed outright (out of memory)
  *   while holding outcomes back; the shared `started` cell says which job
  *   it was running, and the jobs before it, which ran but whose outcomes
  *   died with it, fail with `WorkerCrashedError` rather than run twice.
