@@ -389,7 +389,9 @@ export class EventLoop {
    * Cancelling the Future cancels the job. Python: `loop.run_in_executor`.
    *
    * `fn` runs on a Worker: it must be self-contained (it cannot use outer
-   * variables; pass them as arguments) or be a `moduleFunction()`.
+   * variables; pass them as arguments) or be a `moduleFunction()`. The
+   * Future fails with what `fn` threw, `null` included; a Future cannot
+   * hold `undefined`, so that becomes `Error("Job failed with undefined")`.
    *
    * @throws {RuntimeError} `Event loop is closed`, or `Executor shutdown has
    * been called` for the default executor after `shutdownDefaultExecutor()`.
