@@ -156,6 +156,39 @@ describe("ExecutorJob.cancel", () => {
     assert.equal(pool.workerCount, 0);
   });
 
+  it("drops a job sent ahead to a Worker busy with a batch: it never runs", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    // x = -1 waits at the gate (c[0]: started; c[1]: go); other jobs count their runs in c[2 + x].
+    const job = (x: number, c: Int32Array) => {
+      if (x === -1) {
+        Atomics.store(c, 0, 1);
+        Atomics.wait(c, 1, 0, 10_000);
+      } else {
+        Atomics.add(c, 2 + x, 1);
+      }
+      return x;
+    };
+    const c = new Int32Array(new SharedArrayBuffer(4 * 6));
+    // Measured short (the first run counts its compiling too): the next jobs go together.
+    for (let i = 0; i < 20; i++) await pool.submit(job, 0, new Int32Array(6));
+    const gate = pool.submit(job, -1, c);
+    const ahead = [0, 1, 2, 3].map((x) => pool.submit(job, x, c));
+    do await new Promise((resolve) => setTimeout(resolve, 5)); while (Atomics.load(c, 0) === 0);
+    assert.equal(pool.queueSize, 0, "all of them are on the Worker");
+    assert.equal(ahead[2].cancel(), true);
+    Atomics.store(c, 1, 1);
+    Atomics.notify(c, 1);
+    assert.equal(await gate, -1);
+    const settled = await Promise.allSettled(ahead.map((job) => Promise.resolve(job)));
+    assert.deepEqual(settled.map((result) => result.status), [
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+    assert.deepEqual(Array.from(c.slice(2)), [1, 1, 0, 1], "the cancelled one never ran");
+  });
+
   it("drops a pipelined job that has not started; the others finish", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const id = (x: number) => x;

@@ -265,6 +265,35 @@ describe("WorkerPoolExecutor.shutdown", () => {
     assert.equal(pool.workerCount, 0);
   });
 
+  it("cancels with cancelFutures the jobs sent ahead to a Worker but not started", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    // x = -1 waits at the gate (cells[0]: started; cells[1]: go); cells[2] counts runs.
+    const job = (x: number, cells: Int32Array) => {
+      if (x === -1) {
+        Atomics.store(cells, 0, 1);
+        Atomics.wait(cells, 1, 0, 10_000);
+      } else {
+        Atomics.add(cells, 2, 1);
+      }
+      return x;
+    };
+    const cells = new Int32Array(new SharedArrayBuffer(12));
+    // Measured short (the first run counts its compiling too): the next jobs go together.
+    for (let i = 0; i < 20; i++) await pool.submit(job, 0, new Int32Array(3));
+    const gate = pool.submit(job, -1, cells);
+    const ahead = [1, 2, 3].map((x) => pool.submit(job, x, cells));
+    // At least one turn: the jobs after the gate are sent in a microtask.
+    do await new Promise((resolve) => setTimeout(resolve, 5)); while (Atomics.load(cells, 0) === 0);
+    assert.equal(pool.queueSize, 0, "all of them are on the Worker");
+    const stopped = pool.shutdown({ cancelFutures: true });
+    Atomics.store(cells, 1, 1);
+    Atomics.notify(cells, 1);
+    await stopped;
+    assert.equal(await gate, -1);
+    for (const job of ahead) await assert.rejects(Promise.resolve(job), CancelledError);
+    assert.equal(Atomics.load(cells, 2), 0, "none of them ran");
+  });
+
   it("returns at once with wait: false; Workers end when their jobs do", async () => {
     const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const gate = newGate();

@@ -80,7 +80,8 @@ describe("bootstrap protocol", () => {
 
   it("sends the outcomes of jobs marked hold together, and marks each job it starts", async () => {
     const worker = rawWorker();
-    const started = new Int32Array(new SharedArrayBuffer(4));
+    const cells = messages.SHARED_CANCELS + 1 + messages.CANCEL_RING;
+    const started = new Int32Array(new SharedArrayBuffer(4 * cells));
     try {
       worker.send([INIT, null, [], started]);
       assert.deepEqual(await worker.next(), [READY]);

@@ -38,6 +38,8 @@
  * @module
  */
 
+import { CANCEL_RING, SHARED_CANCELS, SHARED_STARTED } from "./messages.ts";
+
 /** Most job outcomes a Worker holds back to send together. */
 export const HOLD_MAX_JOBS = 64;
 /** Longest a Worker holds an outcome back while running short jobs, in ms. */
@@ -49,6 +51,7 @@ const RUN = 0, CANCEL = 1, INIT = 2;
 const READY = 10, OK = 11, ERR = 12, DROPPED = 13, CLOSING = 14, INIT_FAILED = 15, DONE = 16;
 const CRASHED = 17;
 const HOLD_MAX_JOBS = ${HOLD_MAX_JOBS}, HOLD_MAX_MS = ${HOLD_MAX_MS};
+const SHARED_STARTED = ${SHARED_STARTED}, SHARED_CANCELS = ${SHARED_CANCELS}, CANCEL_RING = ${CANCEL_RING};
 const wt = await import("node:worker_threads").catch(() => null);
 const port = wt && wt.parentPort;
 const post = port
@@ -259,7 +262,22 @@ let head = 0;
 const dropped = new Set();
 let ready = false;
 let draining = false;
-let started = null; // the pool's shared cell: the id of the job running
+let started = null; // the pool's shared cells (messages.ts): the job running, the cancel ring
+let cancelsSeen = 0;
+
+// Ids the pool cancelled since the last look, of jobs not started: next
+// (about to start) and those still in the queue.
+function readCancels(next) {
+  const count = Atomics.load(started, SHARED_CANCELS);
+  for (let n = Math.max(cancelsSeen, count - CANCEL_RING); n < count; n++) {
+    const id = started[SHARED_CANCELS + 1 + (n % CANCEL_RING)];
+    if (id === next) { dropped.add(id); continue; }
+    for (let i = head; i < queue.length; i++) {
+      if (queue[i][0] === id) { dropped.add(id); break; }
+    }
+  }
+  cancelsSeen = count;
+}
 
 async function drain() {
   draining = true;
@@ -268,10 +286,11 @@ async function drain() {
     queue[head++] = undefined;
     if (head >= 1024 && head * 2 >= queue.length) { queue.splice(0, head); head = 0; }
     const id = job[0];
+    if (started !== null && Atomics.load(started, SHARED_CANCELS) !== cancelsSeen) readCancels(id);
     if (dropped.size !== 0 && dropped.delete(id)) { hold(DROPPED, id, undefined, 0); continue; }
     const mayHold = job[3] === 1 && started !== null;
     if (!mayHold) sendHeld();
-    if (started !== null) started[0] = id;
+    if (started !== null) started[SHARED_STARTED] = id;
     current.id = id;
     current.controller = null;
     current.aborted = false;

@@ -70,6 +70,7 @@ import { type FunctionEntry, type Resolved, resolveFunction } from "./functions.
 import { Job, type JobOwner } from "./job.ts";
 import {
   CANCEL,
+  CANCEL_RING,
   CLOSING,
   CRASHED,
   DONE,
@@ -83,6 +84,8 @@ import {
   INIT_FAILED,
   READY,
   RUN,
+  SHARED_CANCELS,
+  SHARED_STARTED,
   type WireError,
 } from "./messages.ts";
 import { FifoQueue, type JobQueue } from "./queue.ts";
@@ -199,7 +202,10 @@ interface PoolWorker {
   long: number;
   /** Ids of the functions this Worker has been sent. */
   readonly known: Set<number>;
-  /** Where the Worker writes the id of each job it starts (null: no SharedArrayBuffer). */
+  /**
+   * Shared with the Worker (null: no SharedArrayBuffer): the id of each job
+   * it starts, and the ring of cancelled ids (see `InitMessage`).
+   */
   readonly started: Int32Array | null;
   /** Cancels the idle timer. */
   idleTimer: (() => void) | undefined;
@@ -474,6 +480,13 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
       for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
         job.reject(new CancelledError());
       }
+      // Jobs sent ahead to a Worker (pipelined) have not started either.
+      for (const worker of this.#workers) {
+        const running = this.#runningJob(worker);
+        for (const job of worker.jobs.slice(worker.jobs.indexOf(running!) + 1)) {
+          this.cancelJob(job, undefined);
+        }
+      }
     }
     for (const worker of this.#workers) {
       if (worker.jobs.length === 0) this.#retire(worker);
@@ -511,6 +524,13 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     }
     this.#post(worker, [CANCEL, job.id]);
     if (running) this.#detach(worker, job);
+    else if (worker.started !== null) {
+      // The Worker may be running a batch and read its CANCEL too late.
+      const cells = worker.started;
+      const count = Atomics.load(cells, SHARED_CANCELS);
+      Atomics.store(cells, SHARED_CANCELS + 1 + (count % CANCEL_RING), job.id);
+      Atomics.store(cells, SHARED_CANCELS, count + 1);
+    }
     return true;
   }
 
@@ -721,7 +741,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         long: 0,
         known: new Set(),
         started: typeof SharedArrayBuffer === "function"
-          ? new Int32Array(new SharedArrayBuffer(4))
+          ? new Int32Array(new SharedArrayBuffer(4 * (SHARED_CANCELS + 1 + CANCEL_RING)))
           : null,
         idleTimer: undefined,
         detached: undefined,
@@ -822,7 +842,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     if (started && reason !== undefined) {
       // Jobs before the last one the Worker started ran to their end, but
       // their outcomes were held back (bootstrap.ts) and died with it.
-      const last = worker.started === null ? -1 : Atomics.load(worker.started, 0);
+      const last = worker.started === null ? -1 : Atomics.load(worker.started, SHARED_STARTED);
       const lastIndex = jobs.findIndex((job) => job.id === last);
       for (const job of jobs.splice(0, Math.max(0, lastIndex))) {
         job.reject(
@@ -933,7 +953,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
    */
   #runningJob(worker: PoolWorker): Job<unknown> | undefined {
     if (worker.started !== null) {
-      const id = Atomics.load(worker.started, 0);
+      const id = Atomics.load(worker.started, SHARED_STARTED);
       for (const job of worker.jobs) if (job.id === id) return job;
     }
     return worker.jobs[0];
