@@ -137,6 +137,19 @@ describe("arguments and results", () => {
     ]);
   });
 
+  it("a non-cloneable argument sent alone does not strand the jobs queued behind it", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    // 2 ms at least: never pipelined, so each job goes to the Worker alone.
+    const slow = (x: unknown) => {
+      const start = performance.now();
+      while (performance.now() - start < 2) { /* long enough not to be pipelined */ }
+      return typeof x;
+    };
+    const jobs = [1, Symbol("no"), 3].map((x) => Promise.resolve(pool.submit(slow, x)));
+    const settled = await Promise.allSettled(jobs);
+    assert.deepEqual(settled.map((s) => s.status), ["fulfilled", "rejected", "fulfilled"]);
+  });
+
   it("a non-cloneable result rejects with a clear TypeError; the pool keeps working", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const job = pool.submit(() => () => 1);

@@ -5,6 +5,7 @@ import { startWorker } from "../src/executor/backend.ts";
 import { BOOTSTRAP_SOURCE } from "../src/executor/bootstrap.ts";
 import * as messages from "../src/executor/messages.ts";
 import type { FromWorker, ToWorker } from "../src/executor/messages.ts";
+import { PIPELINE_DEPTH } from "../src/executor/pool.ts";
 import { FifoQueue } from "../src/executor/queue.ts";
 
 const { CANCEL, DONE, DROPPED, ERR, INIT, INIT_FAILED, OK, READY, RUN } = messages;
@@ -58,6 +59,10 @@ describe("bootstrap protocol", () => {
     }
     assert.match(BOOTSTRAP_SOURCE, new RegExp(`\\bINIT_FAILED = ${INIT_FAILED}\\b`));
     assert.equal(BOOTSTRAP_SOURCE.includes("`"), false, "no backticks in the source");
+  });
+
+  it("has a cancel ring as long as a Worker's pipeline", () => {
+    assert.ok(messages.CANCEL_RING >= PIPELINE_DEPTH);
   });
 
   it("answers INIT with READY, then runs a batch of jobs in order", async () => {

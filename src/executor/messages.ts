@@ -75,8 +75,8 @@ export type InitMessage = readonly [
 export const SHARED_STARTED = 0;
 /** Index of the count of cancelled ids written to the ring. */
 export const SHARED_CANCELS = 1;
-/** Cells of the ring of cancelled ids (after the two above). */
-export const CANCEL_RING = 64;
+/** Cells of the ring of cancelled ids (after the two above): as many jobs as a Worker holds. */
+export const CANCEL_RING = 256;
 /** Anything the main thread sends. */
 export type ToWorker = RunMessage | CancelMessage | InitMessage;
 

@@ -39,8 +39,9 @@
  *   (`WorkerCrashedError`); jobs sent to it but not started go back to the
  *   front of the queue. An error no job caught is reported by the Worker
  *   itself (CRASHED, bootstrap.ts), after the outcomes it posted before:
- *   Node's own `error` event can overtake those, which then failed too. Exception: a Worker killed outright (out of memory)
- *   while holding outcomes back; the shared `started` cell says which job
+ *   Node's own `error` event can overtake those, which then failed too.
+ *   Exception: a Worker killed outright (out of memory) while holding
+ *   outcomes back; the shared `started` cell says which job
  *   it was running, and the jobs before it, which ran but whose outcomes
  *   died with it, fail with `WorkerCrashedError` rather than run twice.
  *   A Worker that dies before it is ready counts as a start-up failure;
@@ -709,7 +710,15 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         { cause: error },
       ),
     );
-    if (worker.jobs.length === 0) this.#idle(worker);
+    if (worker.jobs.length === 0) {
+      this.#idle(worker);
+      // Jobs queued behind it found this Worker busy (and wait for no
+      // message from it): dispatch them, once the current dispatch is over.
+      if (this.#queue.size > 0 && !this.#topUpScheduled) {
+        this.#topUpScheduled = true;
+        queueMicrotask(this.#topUpLater);
+      }
+    }
   }
 
   #post(worker: PoolWorker, message: Parameters<WorkerHandle["post"]>[0]): void {
