@@ -432,7 +432,9 @@ export class EventLoop {
    * Cancelling the Future cancels the job. Python: `loop.run_in_executor`.
    *
    * `fn` runs on a Worker: it must be self-contained (it cannot use outer
-   * variables; pass them as arguments) or be a `moduleFunction()`.
+   * variables; pass them as arguments) or be a `moduleFunction()`. The
+   * Future fails with what `fn` threw, `null` included; a Future cannot
+   * hold `undefined`, so that becomes `Error("Job failed with undefined")`.
    *
    * @throws {RuntimeError} `Event loop is closed`, or `Executor shutdown has
    * been called` for the default executor after `shutdownDefaultExecutor()`.
@@ -478,13 +480,55 @@ export class EventLoop {
   /**
    * Shut the default executor down, waiting for its running jobs; later
    * `runInExecutor(null, ...)` calls fail. `run()` calls it before closing
-   * the loop, so idle Workers never keep the process alive.
+   * the loop (with `RunnerOptions.executorShutdownTimeout`, 300 s by
+   * default), so idle Workers never keep the process alive.
+   * Python: `loop.shutdown_default_executor(timeout)`.
+   *
+   * @param timeout Seconds to wait at most (on the loop's clock); `null`
+   * (the default) or `Infinity` waits until the jobs are done. When it
+   * expires, the loop's exception handler gets CPython's warning (the
+   * default handler logs it with `console.error`) and this returns, while the
+   * executor goes on stopping: its running jobs finish (or, once cancelled,
+   * are terminated after the pool's `cancelGracePeriod`).
+   * @throws {TypeError} if `timeout` is not a number or null.
+   * @throws {RangeError} if `timeout` is NaN.
+   *
+   * @example Waiting at most 5 s for the default executor
+   * ```ts
+   * import { newEventLoop } from "@asyncio-ts/asyncio";
+   * const loop = newEventLoop();
+   * await loop.runUntilComplete(() => loop.shutdownDefaultExecutor(5));
+   * loop.close();
+   * ```
    */
-  async shutdownDefaultExecutor(): Promise<void> {
+  async shutdownDefaultExecutor(timeout: number | null = null): Promise<void> {
+    if (timeout !== null) checkSeconds(timeout, "timeout");
     this.#executorShutdownCalled = true;
     const executor = this.#defaultExecutor;
     this.#defaultExecutor = null;
-    if (executor !== null) await executor.shutdown({ wait: true });
+    if (executor === null) return;
+    const joined = this.createFuture<boolean>();
+    const settle = (done: () => void) => {
+      if (!joined.done() && !this.isClosed()) done();
+    };
+    executor.shutdown({ wait: true }).then(
+      () => settle(() => joined.setResult(true)),
+      (error) => settle(() => joined.setException(error ?? new Error("Executor shutdown failed"))),
+    );
+    const timer = timeout === null || timeout === Infinity
+      ? null
+      : this.callLater(timeout, () => settle(() => joined.setResult(false)));
+    try {
+      if (!(await joined)) {
+        // CPython's warning, word for word.
+        this.callExceptionHandler({
+          message: `The executor did not finishing joining its threads within ${timeout} seconds.`,
+          executor,
+        });
+      }
+    } finally {
+      timer?.cancel();
+    }
   }
 
   // -- signals -------------------------------------------------------------
@@ -898,7 +942,9 @@ class ExecutorFuture<T> extends Future<T> implements JobListener {
     }
     if (this.done() || this.getLoop().isClosed()) return;
     if (fulfilled) this.setResult(value as T);
-    else this.setException(value ?? new Error("Job failed"));
+    // What the function threw, `null` included; a Future cannot hold
+    // `undefined`, so that one becomes an Error, as in a Task.
+    else this.setException(value === undefined ? new Error("Job failed with undefined") : value);
   }
 
   override cancel(message?: string): boolean {

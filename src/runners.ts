@@ -43,6 +43,12 @@ export interface RunnerOptions {
    * @default the real clock
    */
   clock?: Clock | "virtual";
+  /**
+   * Seconds `close()` waits for the default executor's jobs, then warns
+   * and goes on (see `EventLoop.shutdownDefaultExecutor`); `null`: no limit.
+   * @default {300}
+   */
+  executorShutdownTimeout?: number | null;
 }
 
 /** Options for `run()` and `Runner.run()` besides the runner's. */
@@ -203,7 +209,8 @@ export class Runner {
     if (this.#state !== "initialized" || loop === null) return;
     try {
       await cancelAllTasks(loop);
-      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor());
+      const { executorShutdownTimeout: timeout = 300 } = this.#options;
+      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor(timeout));
     } finally {
       if (this.#madeLoopCurrent) setEventLoop(null);
       loop.close();

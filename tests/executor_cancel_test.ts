@@ -128,6 +128,67 @@ describe("ExecutorJob.cancel", () => {
     assert.match(result.stdout, /spin CancelledError\nnext answered\n/);
   });
 
+  it("of a running job that ignores its signal, gives its Worker's place to a new one at once", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1, cancelGracePeriod: 3600 });
+    const state = new Int32Array(new SharedArrayBuffer(12));
+    const ignoring = pool.submit((c: Int32Array) => {
+      Atomics.store(c, 1, 1);
+      while (Atomics.load(c, 2) === 0) { /* ignores jobSignal() */ }
+      return "ran to its end";
+    }, state);
+    await until(() => Atomics.load(state, 1) === 1);
+    assert.equal(ignoring.cancel(), true);
+    await assert.rejects(Promise.resolve(ignoring), CancelledError);
+    assert.equal(await pool.submit(() => "next job ran"), "next job ran");
+    assert.equal(pool.workerCount, 2, "the cancelled job still runs on its own Worker");
+    Atomics.store(state, 2, 1);
+    await until(() => pool.workerCount === 1);
+    assert.equal(await pool.submit(() => "still answers"), "still answers");
+  });
+
+  it("terminates the Worker of a job that ignores its signal after cancelGracePeriod", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1, cancelGracePeriod: 0.05 });
+    const state = cells();
+    const spin = pool.submit(spinForever, state);
+    await until(() => Atomics.load(state, 1) === 1);
+    spin.cancel();
+    await pool.shutdown(); // would wait for ever for the spinning job
+    assert.equal(pool.workerCount, 0);
+  });
+
+  it("drops a job sent ahead to a Worker busy with a batch: it never runs", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    // x = -1 waits at the gate (c[0]: started; c[1]: go); other jobs count their runs in c[2 + x].
+    const job = (x: number, c: Int32Array) => {
+      if (x === -1) {
+        Atomics.store(c, 0, 1);
+        Atomics.wait(c, 1, 0, 10_000);
+      } else {
+        Atomics.add(c, 2 + x, 1);
+      }
+      return x;
+    };
+    const c = new Int32Array(new SharedArrayBuffer(4 * 6));
+    // Measured short (the first run counts its compiling too): the next jobs go together.
+    for (let i = 0; i < 20; i++) await pool.submit(job, 0, new Int32Array(6));
+    const gate = pool.submit(job, -1, c);
+    const ahead = [0, 1, 2, 3].map((x) => pool.submit(job, x, c));
+    do await new Promise((resolve) => setTimeout(resolve, 5)); while (Atomics.load(c, 0) === 0);
+    assert.equal(pool.queueSize, 0, "all of them are on the Worker");
+    assert.equal(ahead[2].cancel(), true);
+    Atomics.store(c, 1, 1);
+    Atomics.notify(c, 1);
+    assert.equal(await gate, -1);
+    const settled = await Promise.allSettled(ahead.map((job) => Promise.resolve(job)));
+    assert.deepEqual(settled.map((result) => result.status), [
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+    assert.deepEqual(Array.from(c.slice(2)), [1, 1, 0, 1], "the cancelled one never ran");
+  });
+
   it("drops a pipelined job that has not started; the others finish", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const id = (x: number) => x;
@@ -162,6 +223,17 @@ describe("job options: timeout and signal", () => {
     const job = pool.submit(withOptions(spinForever, { timeout: 0.05, terminate: true }), cells());
     await assert.rejects(Promise.resolve(job), TimeoutError);
     assert.equal(await pool.submit(() => "answers"), "answers");
+  });
+
+  it("a timeout beyond what a host timer holds (2^31 ms), or Infinity, does not fire early", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    for (const timeout of [2 ** 31 / 1000 + 1, 1e10, Infinity]) {
+      const gate = cells();
+      const job = pool.submit(withOptions(waitAtGate, { timeout }), gate);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a host timer would have fired
+      open(gate);
+      assert.equal(await job, "released", `timeout ${timeout}`);
+    }
   });
 
   it("a job that finishes in time is not affected by its timeout", async () => {

@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BrokenExecutorError, WorkerCrashedError } from "../src/errors.ts";
-import { moduleFunction } from "../src/executor/functions.ts";
+import { moduleFunction, withOptions } from "../src/executor/functions.ts";
 import { MAX_STARTUP_FAILURES, WorkerPoolExecutor } from "../src/executor/pool.ts";
 import { fixture } from "./fixtures/run_script.ts";
 
@@ -140,6 +140,48 @@ describe("a crashing Worker", () => {
       assert.deepEqual(Array.from(runs), Array(10).fill(1), "each job ran exactly once");
     },
   );
+
+  it("delivers every result the Worker posted before it crashed", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    // x = -1: wait at the gate (cells[0]: started; cells[1]: go); x = -2: crash.
+    const job = withOptions((x: number, cells: Int32Array) => {
+      if (x === -1) {
+        Atomics.store(cells, 0, 1);
+        Atomics.wait(cells, 1, 0, 10_000);
+      } else if (x === -2) {
+        setTimeout(() => {
+          throw new TypeError("thrown after 50 results were posted");
+        }, 0);
+        return new Promise(() => {});
+      }
+      return x;
+    }, { timeout: 60 }); // with options, each result is posted at once
+    const cells = new Int32Array(new SharedArrayBuffer(8));
+    // Measured short (the first run counts its compiling too): the next jobs go together.
+    for (let i = 0; i < 20; i++) await pool.submit(job, 0, cells);
+    const gate = pool.submit(job, -1, cells);
+    const jobs = Array.from({ length: 50 }, (_, x) => pool.submit(job, x, cells));
+    const crash = pool.submit(job, -2, cells);
+    // At least one turn: the jobs after the gate are sent in a microtask.
+    do await new Promise((resolve) => setTimeout(resolve, 5)); while (Atomics.load(cells, 0) === 0);
+    assert.equal(pool.queueSize, 0, "all of them are on the Worker");
+    // Keep this thread busy while the Worker posts 50 results and crashes, so
+    // that the results and the error all wait to be handled together.
+    Atomics.store(cells, 1, 1);
+    Atomics.notify(cells, 1);
+    const start = performance.now();
+    while (performance.now() - start < 200) { /* busy */ }
+    assert.equal(await gate, -1);
+    const settled = await Promise.allSettled(jobs.map((job) => Promise.resolve(job)));
+    assert.deepEqual(
+      settled.map((result) => result.status === "fulfilled" ? result.value : result.reason.message),
+      Array.from({ length: 50 }, (_, x) => x),
+    );
+    await assert.rejects(Promise.resolve(crash), {
+      name: "WorkerCrashedError",
+      message: /thrown after 50 results were posted/,
+    });
+  });
 
   it("fails only the running job: the jobs queued behind it still run", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });

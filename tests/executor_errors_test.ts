@@ -77,6 +77,19 @@ describe("errors thrown in a job", () => {
     });
   });
 
+  it("may be null or undefined, which the job rejects with exactly", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    for (const thrown of [null, undefined]) {
+      const job = pool.submit((value: null | undefined) => {
+        throw value;
+      }, thrown);
+      await assert.rejects(Promise.resolve(job), (value) => {
+        assert.equal(value, thrown);
+        return true;
+      });
+    }
+  });
+
   it("of a rejected async job come back the same way", async () => {
     await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
     const job = pool.submit(async () => {
@@ -122,6 +135,19 @@ describe("arguments and results", () => {
       "fulfilled",
       "fulfilled",
     ]);
+  });
+
+  it("a non-cloneable argument sent alone does not strand the jobs queued behind it", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    // 2 ms at least: never pipelined, so each job goes to the Worker alone.
+    const slow = (x: unknown) => {
+      const start = performance.now();
+      while (performance.now() - start < 2) { /* long enough not to be pipelined */ }
+      return typeof x;
+    };
+    const jobs = [1, Symbol("no"), 3].map((x) => Promise.resolve(pool.submit(slow, x)));
+    const settled = await Promise.allSettled(jobs);
+    assert.deepEqual(settled.map((s) => s.status), ["fulfilled", "rejected", "fulfilled"]);
   });
 
   it("a non-cloneable result rejects with a clear TypeError; the pool keeps working", async () => {

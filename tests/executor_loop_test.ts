@@ -13,7 +13,7 @@ import {
   toThread,
   WorkerPoolExecutor,
 } from "../mod.ts";
-import { runVirtual } from "./_virtual.ts";
+import { captureReports, runVirtual } from "./_virtual.ts";
 import { needsTypeScriptRuntime, runProgram } from "./_subprocess.ts";
 
 /** An executor that runs nothing: jobs settle when the test says so. */
@@ -108,6 +108,51 @@ describe("loop.runInExecutor()", () => {
     assert.equal(loop.isClosed(), true);
   });
 
+  it("run() waits for the default executor 300 s at most, then reports CPython's warning", async () => {
+    const executor = new ManualExecutor();
+    executor.shutdown = () => new Promise(() => {}); // a job that never ends
+    let reports!: ReturnType<typeof captureReports>;
+    let loop!: ReturnType<typeof getRunningLoop>;
+    await runVirtual(() => {
+      loop = getRunningLoop();
+      loop.setDefaultExecutor(executor);
+      reports = captureReports(loop);
+    });
+    assert.equal(loop.time(), 300);
+    assert.deepEqual(reports.map((report) => report.message), [
+      "The executor did not finishing joining its threads within 300 seconds.",
+    ]);
+    assert.equal(reports[0].executor, executor);
+  });
+
+  it("run() takes the bound from executorShutdownTimeout", async () => {
+    const executor = new ManualExecutor();
+    executor.shutdown = () => new Promise(() => {});
+    let reports!: ReturnType<typeof captureReports>;
+    let loop!: ReturnType<typeof getRunningLoop>;
+    await runVirtual(() => {
+      loop = getRunningLoop();
+      loop.setDefaultExecutor(executor);
+      reports = captureReports(loop);
+    }, { executorShutdownTimeout: 5 });
+    assert.equal(loop.time(), 5);
+    assert.match(String(reports[0].message), /within 5 seconds/);
+  });
+
+  it("shutdownDefaultExecutor(timeout) warns only when the executor is not done in time", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const reports = captureReports(loop);
+      await assert.rejects(loop.shutdownDefaultExecutor("5" as never), TypeError);
+      const executor = new ManualExecutor();
+      loop.setDefaultExecutor(executor);
+      await loop.shutdownDefaultExecutor(3600);
+      assert.equal(loop.time(), 0);
+      assert.deepEqual(reports, []);
+      assert.deepEqual(executor.shutdowns, [{ wait: true }]);
+    });
+  });
+
   it("a closed loop refuses it", () => {
     const executor = new ManualExecutor();
     let loop!: ReturnType<typeof getRunningLoop>;
@@ -130,6 +175,25 @@ describe("toThread() and the default Worker pool", () => {
             throw new RangeError("from the Worker");
           }),
         { name: "RangeError", message: "from the Worker" },
+      );
+    });
+  });
+
+  it("gives back exactly what the function threw, null included; undefined becomes an Error", async () => {
+    await run(async () => {
+      await assert.rejects(
+        async () =>
+          await toThread(() => {
+            throw null;
+          }),
+        (thrown) => thrown === null,
+      );
+      await assert.rejects(
+        async () =>
+          await toThread(() => {
+            throw undefined;
+          }),
+        { name: "Error", message: "Job failed with undefined" },
       );
     });
   });

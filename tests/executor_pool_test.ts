@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import { CancelledError, RuntimeError } from "../src/errors.ts";
+import type { ResourceLimits } from "../src/executor/backend.ts";
 import { WorkerPoolExecutor } from "../src/executor/pool.ts";
 import { runScript } from "./fixtures/run_script.ts";
 
@@ -60,18 +61,76 @@ describe("WorkerPoolExecutor", () => {
     assert.equal(pool.workerCount, 0);
   });
 
-  it("defaults maxWorkers to the cores minus one, at least one", async () => {
+  it("defaults maxWorkers to Python's ThreadPoolExecutor size, min(32, cores + 4)", async () => {
     const pool = new WorkerPoolExecutor();
     const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
       ?.hardwareConcurrency ?? availableParallelism();
-    assert.equal(pool.maxWorkers, Math.max(1, cores - 1));
+    assert.equal(pool.maxWorkers, Math.min(32, cores + 4));
     await pool.shutdown();
+  });
+
+  it("runs two blocking jobs of the default pool at the same time, on any number of cores", async () => {
+    await using pool = new WorkerPoolExecutor();
+    // Each job waits until both have started: on one Worker the first would time out.
+    const meet = (cells: Int32Array) => {
+      Atomics.add(cells, 0, 1);
+      Atomics.notify(cells, 0);
+      while (Atomics.load(cells, 0) < 2) {
+        if (Atomics.wait(cells, 0, 1, 10_000) === "timed-out") return "alone";
+      }
+      return "met";
+    };
+    const cells = new Int32Array(new SharedArrayBuffer(4));
+    assert.deepEqual(await Promise.all([pool.submit(meet, cells), pool.submit(meet, cells)]), [
+      "met",
+      "met",
+    ]);
+  });
+
+  it("keeps an idle Worker for an idleTimeout beyond what a host timer holds (2^31 ms)", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 1e7 });
+    assert.equal(await pool.submit(() => 1), 1);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a host timer would have fired
+    assert.equal(pool.workerCount, 1);
+  });
+
+  it("refuses resourceLimits that would abort the process, or that name no limit", () => {
+    for (
+      const [limits, message] of [
+        [
+          { maxOldGenerationSizeMb: 2 },
+          /maxOldGenerationSizeMb must be a number of MB > 2, received 2/,
+        ],
+        [{ stackSizeMb: 0.2 }, /stackSizeMb must be a number of MB > 0.25, received 0.2/],
+        [{ maxYoungGenerationSizeMb: NaN }, /maxYoungGenerationSizeMb must be .*, received NaN/],
+        [{ maxOldSpaceSizeMb: 64 }, /resourceLimits has no field maxOldSpaceSizeMb/],
+      ] as const
+    ) {
+      assert.throws(
+        () => new WorkerPoolExecutor({ resourceLimits: limits as ResourceLimits }),
+        message,
+      );
+    }
+    assert.throws(
+      () => new WorkerPoolExecutor({ backend: "web", resourceLimits: { stackSizeMb: 4 } }),
+      { name: "TypeError", message: /resourceLimits need the "worker_threads" backend/ },
+    );
+  });
+
+  it("refuses resourceLimits on Deno, where a Worker over them would stall", {
+    skip: !("Deno" in globalThis) && "Deno only",
+  }, () => {
+    assert.throws(
+      () => new WorkerPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: 64 } }),
+      { name: "TypeError", message: /resourceLimits are not enforced on Deno/ },
+    );
   });
 
   it("rejects invalid options up front", () => {
     assert.throws(() => new WorkerPoolExecutor({ maxWorkers: 0 }), RangeError);
     assert.throws(() => new WorkerPoolExecutor({ maxWorkers: 1.5 }), RangeError);
     assert.throws(() => new WorkerPoolExecutor({ idleTimeout: -1 }), RangeError);
+    assert.throws(() => new WorkerPoolExecutor({ cancelGracePeriod: NaN }), RangeError);
     assert.throws(
       () => new WorkerPoolExecutor({ backend: "fork" as "web" }),
       /backend must be "worker_threads" or "web", received fork/,
@@ -154,6 +213,29 @@ describe("WorkerPoolExecutor.map", () => {
     }, { name: "RangeError", message: "two" });
     assert.deepEqual(out, [1]);
   });
+
+  it("refuses items that are not iterable with a TypeError, submitting nothing", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    assert.throws(() => pool.map((n: number) => n, 5 as never), {
+      name: "TypeError",
+      message: "Cannot map over items: expected an iterable, received 5",
+    });
+    assert.throws(() => pool.map((n: number) => n, { length: 2 } as never), TypeError);
+    assert.equal(pool.workerCount, 0);
+  });
+
+  it("cancels the jobs it submitted when a later item cannot be submitted", async () => {
+    await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    const gate = newGate();
+    function* items() {
+      yield gate;
+      yield gate;
+      throw new RangeError("the items failed");
+    }
+    assert.throws(() => pool.map(waitAtGate, items()), RangeError);
+    assert.equal(pool.queueSize, 0, "the job queued behind the first was cancelled");
+    open(gate);
+  });
 });
 
 describe("WorkerPoolExecutor.shutdown", () => {
@@ -181,6 +263,35 @@ describe("WorkerPoolExecutor.shutdown", () => {
     await stopped;
     assert.equal(await running, "released");
     assert.equal(pool.workerCount, 0);
+  });
+
+  it("cancels with cancelFutures the jobs sent ahead to a Worker but not started", async () => {
+    const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+    // x = -1 waits at the gate (cells[0]: started; cells[1]: go); cells[2] counts runs.
+    const job = (x: number, cells: Int32Array) => {
+      if (x === -1) {
+        Atomics.store(cells, 0, 1);
+        Atomics.wait(cells, 1, 0, 10_000);
+      } else {
+        Atomics.add(cells, 2, 1);
+      }
+      return x;
+    };
+    const cells = new Int32Array(new SharedArrayBuffer(12));
+    // Measured short (the first run counts its compiling too): the next jobs go together.
+    for (let i = 0; i < 20; i++) await pool.submit(job, 0, new Int32Array(3));
+    const gate = pool.submit(job, -1, cells);
+    const ahead = [1, 2, 3].map((x) => pool.submit(job, x, cells));
+    // At least one turn: the jobs after the gate are sent in a microtask.
+    do await new Promise((resolve) => setTimeout(resolve, 5)); while (Atomics.load(cells, 0) === 0);
+    assert.equal(pool.queueSize, 0, "all of them are on the Worker");
+    const stopped = pool.shutdown({ cancelFutures: true });
+    Atomics.store(cells, 1, 1);
+    Atomics.notify(cells, 1);
+    await stopped;
+    assert.equal(await gate, -1);
+    for (const job of ahead) await assert.rejects(Promise.resolve(job), CancelledError);
+    assert.equal(Atomics.load(cells, 2), 0, "none of them ran");
   });
 
   it("returns at once with wait: false; Workers end when their jobs do", async () => {

@@ -5,6 +5,7 @@ import { startWorker } from "../src/executor/backend.ts";
 import { BOOTSTRAP_SOURCE } from "../src/executor/bootstrap.ts";
 import * as messages from "../src/executor/messages.ts";
 import type { FromWorker, ToWorker } from "../src/executor/messages.ts";
+import { PIPELINE_DEPTH } from "../src/executor/pool.ts";
 import { FifoQueue } from "../src/executor/queue.ts";
 
 const { CANCEL, DONE, DROPPED, ERR, INIT, INIT_FAILED, OK, READY, RUN } = messages;
@@ -40,13 +41,28 @@ function rawWorker() {
 describe("bootstrap protocol", () => {
   it("uses the tags of messages.ts", () => {
     for (
-      const name of ["RUN", "CANCEL", "INIT", "READY", "OK", "ERR", "DROPPED", "CLOSING", "DONE"]
+      const name of [
+        "RUN",
+        "CANCEL",
+        "INIT",
+        "READY",
+        "OK",
+        "ERR",
+        "DROPPED",
+        "CLOSING",
+        "DONE",
+        "CRASHED",
+      ]
     ) {
       const value = (messages as Record<string, unknown>)[name];
       assert.match(BOOTSTRAP_SOURCE, new RegExp(`\\b${name} = ${value}\\b`), name);
     }
     assert.match(BOOTSTRAP_SOURCE, new RegExp(`\\bINIT_FAILED = ${INIT_FAILED}\\b`));
     assert.equal(BOOTSTRAP_SOURCE.includes("`"), false, "no backticks in the source");
+  });
+
+  it("has a cancel ring as long as a Worker's pipeline", () => {
+    assert.ok(messages.CANCEL_RING >= PIPELINE_DEPTH);
   });
 
   it("answers INIT with READY, then runs a batch of jobs in order", async () => {
@@ -69,7 +85,8 @@ describe("bootstrap protocol", () => {
 
   it("sends the outcomes of jobs marked hold together, and marks each job it starts", async () => {
     const worker = rawWorker();
-    const started = new Int32Array(new SharedArrayBuffer(4));
+    const cells = messages.SHARED_CANCELS + 1 + messages.CANCEL_RING;
+    const started = new Int32Array(new SharedArrayBuffer(4 * cells));
     try {
       worker.send([INIT, null, [], started]);
       assert.deepEqual(await worker.next(), [READY]);

@@ -26,14 +26,19 @@
  * (only jobs with `terminate` on `worker_threads`): two kinds of Worker to
  * balance for one benefit.
  *
- * Open question: Deno 2.9.6 accepts `resourceLimits` but did not stop a Worker
- * allocating without bound within 10 s in our probe, so the out-of-memory
- * crash is observable on Node only.
+ * `resourceLimits` are Node's alone: on Deno 2.9.6 a Worker that goes over
+ * them stalls, with no error and no exit event (its job would never settle,
+ * nor would a shutdown), and a web Worker has none; so
+ * {@linkcode checkResourceLimits} refuses them there. On Node 22 and 24 a
+ * `maxOldGenerationSizeMb` of 2 or less aborts the whole process, and so
+ * does a `stackSizeMb` of 0.2 on Node 20 to 24 (0.25 fails the Worker's
+ * start, 0.3 works): both are refused too.
  *
  * @module
  */
 
 import { Worker as ThreadWorker } from "node:worker_threads";
+import { setTimeout } from "node:timers";
 import { bootstrapUrl } from "./bootstrap.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import type { TransferableObject } from "./types.ts";
@@ -56,7 +61,9 @@ export type BackendKind = "worker_threads" | "web";
  * @example
  * ```ts
  * import { WorkerPoolExecutor } from "./pool.ts";
- * const pool = new WorkerPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: 64 } });
+ * const limits = { maxOldGenerationSizeMb: 64 };
+ * // Node only: Deno refuses them, as its Workers do not enforce them.
+ * const pool = new WorkerPoolExecutor("Deno" in globalThis ? {} : { resourceLimits: limits });
  * await pool.shutdown();
  * ```
  */
@@ -69,6 +76,58 @@ export interface ResourceLimits {
   codeRangeSizeMb?: number;
   /** Maximum stack size in MB. */
   stackSizeMb?: number;
+}
+
+/** The lowest value of each limit, exclusive (in MB). */
+const LIMIT_ABOVE: Record<keyof ResourceLimits, number> = {
+  maxOldGenerationSizeMb: 2,
+  maxYoungGenerationSizeMb: 0,
+  codeRangeSizeMb: 0,
+  stackSizeMb: 0.25,
+};
+
+/**
+ * Check `resourceLimits` for a pool of `kind` Workers on this runtime.
+ *
+ * @throws {TypeError} For an unknown field, or limits where they are not
+ * enforced (Deno, web Workers).
+ * @throws {RangeError} For a value that is not a number, or below the
+ * minimum that keeps the process alive (see the design note above).
+ *
+ * @example
+ * ```ts
+ * import { checkResourceLimits } from "./backend.ts";
+ * checkResourceLimits(undefined, "web"); // nothing to check
+ * ```
+ */
+export function checkResourceLimits(limits: unknown, kind: BackendKind): void {
+  if (limits === undefined) return;
+  const what = "Cannot create a WorkerPoolExecutor: resourceLimits";
+  if (limits === null || typeof limits !== "object") {
+    throw new TypeError(`${what} must be an object, received ${String(limits)}`);
+  }
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Object.hasOwn(LIMIT_ABOVE, key)) {
+      throw new TypeError(
+        `${what} has no field ${key}; expected ${Object.keys(LIMIT_ABOVE).join(", ")}`,
+      );
+    }
+    const above = LIMIT_ABOVE[key as keyof ResourceLimits];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || !(value > above)) {
+      throw new RangeError(
+        `${what}.${key} must be a number of MB > ${above}, received ${String(value)}`,
+      );
+    }
+  }
+  if (kind === "web") {
+    throw new TypeError(`${what} need the "worker_threads" backend: web Workers have none`);
+  }
+  if ("Deno" in globalThis) {
+    throw new TypeError(
+      `${what} are not enforced on Deno: a Worker over them stalls without an error. Leave them out`,
+    );
+  }
 }
 
 /** What a started Worker reports back to its owner. */
@@ -166,9 +225,20 @@ function startThread(options: StartWorkerOptions, events: WorkerEvents): WorkerH
     });
   }
   worker.on("exit", () => release(true));
-  worker.on("error", (error: unknown) => end(error));
-  worker.on("messageerror", (error: unknown) => end(error));
-  worker.on("exit", (code: number) => end(code));
+  // Node's error event can overtake messages the Worker posted before it
+  // failed; its exit event comes after them all. So an error is reported
+  // with the exit (hastened by terminate()); the timer is a safety net in
+  // case a runtime sends no exit after an error.
+  let failure: { error: unknown } | undefined;
+  const fail = (error: unknown) => {
+    if (failure !== undefined) return;
+    failure = { error };
+    worker.terminate().catch(() => {});
+    setTimeout(() => end(error), 1000).unref();
+  };
+  worker.on("error", fail);
+  worker.on("messageerror", fail);
+  worker.on("exit", (code: number) => end(failure === undefined ? code : failure.error));
   return {
     post: (message, transfer) => worker.postMessage(message, transfer as never),
     ref: () => worker.ref(),

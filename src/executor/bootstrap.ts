@@ -29,12 +29,16 @@
  *   its queue empty), before a job not marked `hold`, and before it ends
  *   itself. So a result waits at most for one short job's run, and a
  *   terminated job's neighbours lose nothing;
+ * - catches errors thrown outside any job (and unhandled rejections): it
+ *   sends what it holds, then CRASHED with the error, and ends itself;
  * - writes the id of each job it starts into the pool's shared cell, so
  *   that after a crash the pool knows which job was running even if the
  *   results before it were held back and lost.
  *
  * @module
  */
+
+import { CANCEL_RING, SHARED_CANCELS, SHARED_STARTED } from "./messages.ts";
 
 /** Most job outcomes a Worker holds back to send together. */
 export const HOLD_MAX_JOBS = 64;
@@ -45,7 +49,9 @@ export const HOLD_MAX_MS = 2;
 export const BOOTSTRAP_SOURCE = String.raw`
 const RUN = 0, CANCEL = 1, INIT = 2;
 const READY = 10, OK = 11, ERR = 12, DROPPED = 13, CLOSING = 14, INIT_FAILED = 15, DONE = 16;
+const CRASHED = 17;
 const HOLD_MAX_JOBS = ${HOLD_MAX_JOBS}, HOLD_MAX_MS = ${HOLD_MAX_MS};
+const SHARED_STARTED = ${SHARED_STARTED}, SHARED_CANCELS = ${SHARED_CANCELS}, CANCEL_RING = ${CANCEL_RING};
 const wt = await import("node:worker_threads").catch(() => null);
 const port = wt && wt.parentPort;
 const post = port
@@ -80,6 +86,12 @@ globalThis.jobSignal = jobSignal;
 globalThis.transferResult = transferResult;
 
 // --- Ending itself: say so first (a Deno web Worker fires no event). ---
+const exitProcess = typeof process === "object" && process !== null && typeof process.exit === "function"
+  ? process.exit.bind(process)
+  : null;
+const closeSelf = !port && typeof self === "object" && typeof self.close === "function"
+  ? self.close.bind(self)
+  : null;
 let closing = false;
 function announce(code) {
   if (closing) return;
@@ -95,9 +107,37 @@ if (typeof Deno === "object" && Deno !== null && typeof Deno.exit === "function"
   const exit = Deno.exit;
   try { Deno.exit = (code) => { announce(code); return exit(code); }; } catch { /* frozen */ }
 }
-if (typeof process === "object" && process !== null && typeof process.exit === "function") {
-  const exit = process.exit.bind(process);
-  process.exit = (code) => { announce(code); return exit(code); };
+if (exitProcess !== null) {
+  process.exit = (code) => { announce(code); return exitProcess(code); };
+}
+
+// --- An error nothing caught: report it after the outcomes before it, then end. ---
+// Reported on the same port as the outcomes, so none is overtaken and lost
+// (Node's own error event can arrive before messages posted earlier), and
+// handled here, so that the runtime prints nothing for it.
+let crashed = false;
+function crash(error) {
+  if (crashed) return;
+  crashed = true;
+  closing = true;
+  sendHeld();
+  try { post([CRASHED, wireError(error, 0)]); } catch { /* the host terminates us anyway */ }
+  if (port && exitProcess !== null) exitProcess(1);
+  else if (closeSelf !== null) closeSelf();
+  else if (exitProcess !== null) exitProcess(1);
+}
+if (isNode) {
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
+} else if (typeof globalThis.addEventListener === "function") {
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    crash(event.error !== undefined ? event.error : new Error(event.message));
+  });
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    crash(event.reason);
+  });
 }
 
 // --- Node: flush relayed stdout/stderr before a result (WORKER_FACTS (e)). ---
@@ -222,19 +262,35 @@ let head = 0;
 const dropped = new Set();
 let ready = false;
 let draining = false;
-let started = null; // the pool's shared cell: the id of the job running
+let started = null; // the pool's shared cells (messages.ts): the job running, the cancel ring
+let cancelsSeen = 0;
+
+// Ids the pool cancelled since the last look, of jobs not started: next
+// (about to start) and those still in the queue.
+function readCancels(next) {
+  const count = Atomics.load(started, SHARED_CANCELS);
+  for (let n = Math.max(cancelsSeen, count - CANCEL_RING); n < count; n++) {
+    const id = started[SHARED_CANCELS + 1 + (n % CANCEL_RING)];
+    if (id === next) { dropped.add(id); continue; }
+    for (let i = head; i < queue.length; i++) {
+      if (queue[i][0] === id) { dropped.add(id); break; }
+    }
+  }
+  cancelsSeen = count;
+}
 
 async function drain() {
   draining = true;
-  while (head < queue.length) {
+  while (head < queue.length && !crashed) {
     const job = queue[head];
     queue[head++] = undefined;
     if (head >= 1024 && head * 2 >= queue.length) { queue.splice(0, head); head = 0; }
     const id = job[0];
+    if (started !== null && Atomics.load(started, SHARED_CANCELS) !== cancelsSeen) readCancels(id);
     if (dropped.size !== 0 && dropped.delete(id)) { hold(DROPPED, id, undefined, 0); continue; }
     const mayHold = job[3] === 1 && started !== null;
     if (!mayHold) sendHeld();
-    if (started !== null) started[0] = id;
+    if (started !== null) started[SHARED_STARTED] = id;
     current.id = id;
     current.controller = null;
     current.aborted = false;
@@ -259,6 +315,7 @@ async function drain() {
       transfer = undefined;
     }
     running = false;
+    if (crashed) break;
     const end = performance.now();
     hold(tag, id, value, end - start, transfer);
     if (dirty) {
@@ -295,6 +352,7 @@ async function init(def, args, cell) {
 }
 
 function onMessage(msg) {
+  if (crashed) return;
   switch (msg[0]) {
     case RUN: {
       const newDefs = msg[1];

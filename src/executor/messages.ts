@@ -31,6 +31,8 @@ export const CLOSING = 14;
 export const INIT_FAILED = 15;
 /** Worker → main: the outcomes of one or more jobs, in the order the jobs ran. */
 export const DONE = 16;
+/** Worker → main: an error nothing caught (thrown outside a job); the Worker ends itself. */
+export const CRASHED = 17;
 
 /** How a Worker finds a function: shipped source, or a module export. */
 export type FunctionDef =
@@ -55,8 +57,13 @@ export const JOB_HEADER = 4;
 export type CancelMessage = readonly [tag: typeof CANCEL, id: number];
 /**
  * Set the Worker up: the initializer's definition (or null) and arguments,
- * and a shared cell where the Worker writes the id of each job it starts
- * (null where there is no SharedArrayBuffer: then it holds no result back).
+ * and the shared cells (null where there is no SharedArrayBuffer: then the
+ * Worker holds no result back). {@linkcode SHARED_STARTED}: the Worker
+ * writes the id of each job it starts there. {@linkcode SHARED_CANCELS}:
+ * how many ids the pool wrote, in turn, into the {@linkcode CANCEL_RING}
+ * cells after it, one per job cancelled before it started. A Worker runs a
+ * batch of jobs without reading its messages; it reads the ring before each
+ * job, so that a CANCEL message stuck behind a batch still drops its job.
  */
 export type InitMessage = readonly [
   tag: typeof INIT,
@@ -64,6 +71,12 @@ export type InitMessage = readonly [
   args: readonly unknown[],
   started: Int32Array | null,
 ];
+/** Index of the started job's id in the shared cells. */
+export const SHARED_STARTED = 0;
+/** Index of the count of cancelled ids written to the ring. */
+export const SHARED_CANCELS = 1;
+/** Cells of the ring of cancelled ids (after the two above): as many jobs as a Worker holds. */
+export const CANCEL_RING = 256;
 /** Anything the main thread sends. */
 export type ToWorker = RunMessage | CancelMessage | InitMessage;
 
@@ -104,4 +117,5 @@ export type FromWorker =
   | readonly [tag: typeof READY]
   | DoneMessage
   | readonly [tag: typeof CLOSING, code: number]
-  | readonly [tag: typeof INIT_FAILED, error: WireError];
+  | readonly [tag: typeof INIT_FAILED, error: WireError]
+  | readonly [tag: typeof CRASHED, error: WireError];

@@ -3,8 +3,10 @@
  *
  * Design notes:
  * - Workers start lazily, one per job that finds no free Worker, up to
- *   `maxWorkers`; an idle Worker is unref'd at once (it never keeps the
- *   process alive on `worker_threads`) and terminated after `idleTimeout`.
+ *   `maxWorkers` (by default `min(32, cores + 4)`, Python's for threads: a
+ *   blocking call must not wait for another on a 2-core machine); an idle
+ *   Worker is unref'd at once (it never keeps the process alive on
+ *   `worker_threads`) and terminated after `idleTimeout`.
  * - A Worker runs one job at a time. Jobs of a function whose measured run
  *   time is short (under {@linkcode SHORT_JOB_MS}) are also pipelined: each
  *   Worker holds a few ms of them ({@linkcode PIPELINE_BUDGET_MS}, at most
@@ -26,10 +28,20 @@
  *   that cannot be shipped, a pool shut down or broken); everything found out
  *   later (arguments that cannot be cloned, a captured variable, a crash, a
  *   timeout) rejects the job.
+ * - Nothing waits for good behind a cancelled job: a running job that is
+ *   cancelled gets its `jobSignal()` aborted, and its Worker is "detached":
+ *   left out of `maxWorkers` (so a new Worker can start at once) and given
+ *   no new job until it idles; if the job still runs `cancelGracePeriod`
+ *   seconds later, the Worker is terminated. Rejected: terminating at once
+ *   (a job that watches its signal deserves the chance to clean up), and
+ *   waiting for good (one stuck job blocked every later job and `run()`).
  * - A Worker that dies fails only the job it was running
  *   (`WorkerCrashedError`); jobs sent to it but not started go back to the
- *   front of the queue. Exception: a Worker killed outright (out of memory)
- *   while holding outcomes back; the shared `started` cell says which job
+ *   front of the queue. An error no job caught is reported by the Worker
+ *   itself (CRASHED, bootstrap.ts), after the outcomes it posted before:
+ *   Node's own `error` event can overtake those, which then failed too.
+ *   Exception: a Worker killed outright (out of memory) while holding
+ *   outcomes back; the shared `started` cell says which job
  *   it was running, and the jobs before it, which ran but whose outcomes
  *   died with it, fail with `WorkerCrashedError` rather than run twice.
  *   A Worker that dies before it is ready counts as a start-up failure;
@@ -50,6 +62,7 @@ import {
 } from "../errors.ts";
 import {
   type BackendKind,
+  checkResourceLimits,
   type ResourceLimits,
   startWorker,
   type WorkerHandle,
@@ -58,7 +71,9 @@ import { type FunctionEntry, type Resolved, resolveFunction } from "./functions.
 import { Job, type JobOwner } from "./job.ts";
 import {
   CANCEL,
+  CANCEL_RING,
   CLOSING,
+  CRASHED,
   DONE,
   DONE_STRIDE,
   type DoneMessage,
@@ -70,6 +85,8 @@ import {
   INIT_FAILED,
   READY,
   RUN,
+  SHARED_CANCELS,
+  SHARED_STARTED,
   type WireError,
 } from "./messages.ts";
 import { FifoQueue, type JobQueue } from "./queue.ts";
@@ -115,8 +132,10 @@ export const MAX_STARTUP_FAILURES = 3;
  */
 export interface WorkerPoolExecutorOptions {
   /**
-   * Most Workers at once. The default leaves a core to the event loop's thread.
-   * @default {Math.max(1, cores - 1)}
+   * Most Workers at once. The default is Python's for `ThreadPoolExecutor`,
+   * so that blocking calls overlap even on one or two cores (Workers start
+   * only when jobs overlap, and idle ones retire).
+   * @default {Math.min(32, cores + 4)}
    */
   maxWorkers?: number;
   /**
@@ -126,6 +145,14 @@ export interface WorkerPoolExecutorOptions {
    * @default {10}
    */
   idleTimeout?: number;
+  /**
+   * Seconds a cancelled job may run on after its `jobSignal()` was aborted;
+   * then its Worker is terminated. Meanwhile that Worker does not count
+   * toward `maxWorkers`, so a new one takes its place at once. `Infinity`:
+   * never terminate (the pool still replaces the Worker).
+   * @default {5}
+   */
+  cancelGracePeriod?: number;
   /**
    * The Worker API: `"worker_threads"` (`node:worker_threads`, on Deno too)
    * or `"web"` (the global `Worker`). See the design note in `backend.ts`:
@@ -148,9 +175,10 @@ export interface WorkerPoolExecutorOptions {
    */
   initargs?: readonly unknown[];
   /**
-   * Memory limits of each Worker (`worker_threads` on Node; Deno 2.9.6 does
-   * not enforce them). A Worker that exceeds them fails its job with
-   * `WorkerCrashedError`.
+   * Memory limits of each Worker, on Node with the `"worker_threads"`
+   * backend only: refused on Deno, which does not enforce them (a Worker over
+   * them stalls without an error), and with `"web"`. A Worker that exceeds
+   * them fails its job with `WorkerCrashedError`.
    * @default {undefined}
    */
   resourceLimits?: ResourceLimits;
@@ -175,15 +203,45 @@ interface PoolWorker {
   long: number;
   /** Ids of the functions this Worker has been sent. */
   readonly known: Set<number>;
-  /** Where the Worker writes the id of each job it starts (null: no SharedArrayBuffer). */
+  /**
+   * Shared with the Worker (null: no SharedArrayBuffer): the id of each job
+   * it starts, and the ring of cancelled ids (see `InitMessage`).
+   */
   readonly started: Int32Array | null;
-  idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the idle timer. */
+  idleTimer: (() => void) | undefined;
+  /**
+   * Set while a cancelled job may still run on it: it is left out of
+   * `maxWorkers` and takes no new job until it idles. Cancels the grace timer.
+   */
+  detached: (() => void) | undefined;
 }
 
 function defaultMaxWorkers(): number {
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
     ?.hardwareConcurrency ?? availableParallelism();
-  return Math.max(1, cores - 1);
+  return Math.min(32, cores + 4);
+}
+
+/** The longest delay a host timer takes (ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Call `callback` in `seconds` (never for `Infinity`), with an unref'd host
+ * timer, re-armed as often as a delay beyond {@linkcode MAX_TIMER_MS} needs.
+ * Returns what cancels it.
+ */
+function later(seconds: number, callback: () => void): () => void {
+  if (seconds === Infinity) return () => {};
+  const deadline = performance.now() + seconds * 1000;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = () => {
+    const left = deadline - performance.now();
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(callback, left);
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
 }
 
 /**
@@ -217,9 +275,11 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   //   Worker's list (cancelled while running) until that Worker reports;
   // - a Worker with an empty `jobs` list is idle: unref'd, with an idle timer
   //   (or terminated, after shutdown); a Worker with jobs is ref'd;
-  // - `#workers` holds only Workers that are not gone.
+  // - `#workers` holds only Workers that are not gone; `#detached` counts
+  //   those of them that are detached, which `maxWorkers` leaves out.
   readonly #maxWorkers: number;
   readonly #idleTimeout: number;
+  readonly #cancelGracePeriod: number;
   readonly #backend: BackendKind;
   readonly #name: string;
   readonly #resourceLimits: ResourceLimits | undefined;
@@ -231,6 +291,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   #state: PoolState = "running";
   #nextJobId = 1;
   #nextWorkerId = 1;
+  #detached = 0;
   #startupFailures = 0;
   #topUpScheduled = false;
   #lastFn: unknown;
@@ -241,13 +302,15 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
 
   /**
    * @throws {RangeError} For a `maxWorkers` that is not a positive integer, or
-   * an `idleTimeout` that is negative or NaN.
-   * @throws {TypeError} For an unknown `backend`, or an initializer that cannot be shipped.
+   * an `idleTimeout` or `cancelGracePeriod` that is negative or NaN.
+   * @throws {TypeError} For an unknown `backend`, an initializer that cannot
+   * be shipped, or `resourceLimits` on Deno or with `"web"`.
    */
   constructor(options: WorkerPoolExecutorOptions = {}) {
     const {
       maxWorkers = defaultMaxWorkers(),
       idleTimeout = 10,
+      cancelGracePeriod = 5,
       backend = "worker_threads",
       initializer,
       initargs = [],
@@ -264,6 +327,11 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         `Cannot create a WorkerPoolExecutor: idleTimeout must be a number of seconds >= 0, received ${idleTimeout}`,
       );
     }
+    if (typeof cancelGracePeriod !== "number" || !(cancelGracePeriod >= 0)) {
+      throw new RangeError(
+        `Cannot create a WorkerPoolExecutor: cancelGracePeriod must be a number of seconds >= 0, received ${cancelGracePeriod}`,
+      );
+    }
     if (backend !== "worker_threads" && backend !== "web") {
       throw new TypeError(
         `Cannot create a WorkerPoolExecutor: backend must be "worker_threads" or "web", received ${
@@ -271,8 +339,10 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         }`,
       );
     }
+    checkResourceLimits(resourceLimits, backend);
     this.#maxWorkers = maxWorkers;
     this.#idleTimeout = idleTimeout;
+    this.#cancelGracePeriod = cancelGracePeriod;
     this.#backend = backend;
     this.#name = name;
     this.#resourceLimits = resourceLimits;
@@ -341,6 +411,8 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
    *
    * @returns An async iterator over the results; collect them with
    * `for await` (or `Array.fromAsync` where available).
+   * @throws {TypeError} If `items` is not iterable, or as `submit()` does
+   * (then no job is left running).
    *
    * @example
    * ```ts
@@ -355,11 +427,25 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     fn: F | ModuleFunction<F>,
     items: Iterable<Parameters<F>[0]>,
   ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    if (typeof (items as Partial<Iterable<unknown>>)?.[Symbol.iterator] !== "function") {
+      throw new TypeError(
+        `Cannot map over items: expected an iterable, received ${
+          items === null ? "null" : typeof items === "object" ? "an object" : String(items)
+        }`,
+      );
+    }
     const submit = this.submit.bind(this) as (
       fn: unknown,
       item: unknown,
     ) => ExecutorJob<Awaited<ReturnType<F>>>;
-    const jobs = Array.from(items, (item) => submit(fn, item));
+    const jobs: ExecutorJob<Awaited<ReturnType<F>>>[] = [];
+    try {
+      for (const item of items) jobs.push(submit(fn, item));
+    } catch (error) {
+      // All or nothing: the jobs already submitted would run for no one.
+      for (const job of jobs) job.cancel();
+      throw error;
+    }
     return (async function* () {
       try {
         for (const job of jobs) yield await job;
@@ -395,6 +481,13 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
       for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
         job.reject(new CancelledError());
       }
+      // Jobs sent ahead to a Worker (pipelined) have not started either.
+      for (const worker of this.#workers) {
+        const running = this.#runningJob(worker);
+        for (const job of worker.jobs.slice(worker.jobs.indexOf(running!) + 1)) {
+          this.cancelJob(job, undefined);
+        }
+      }
     }
     for (const worker of this.#workers) {
       if (worker.jobs.length === 0) this.#retire(worker);
@@ -423,12 +516,21 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     }
     const worker = this.#workerOf(job);
     if (worker === undefined) return true;
-    if (job.options?.terminate && worker.jobs[0] === job) {
-      // It may be spinning: only terminating stops it. Jobs behind it never started.
-      this.#lose(worker, undefined);
+    const running = this.#runningJob(worker) === job;
+    if (running && job.options?.terminate) {
+      // It may be spinning: only terminating stops it.
+      this.#stop(worker, job);
       this.#dispatch();
-    } else {
-      this.#post(worker, [CANCEL, job.id]);
+      return true;
+    }
+    this.#post(worker, [CANCEL, job.id]);
+    if (running) this.#detach(worker, job);
+    else if (worker.started !== null) {
+      // The Worker may be running a batch and read its CANCEL too late.
+      const cells = worker.started;
+      const count = Atomics.load(cells, SHARED_CANCELS);
+      Atomics.store(cells, SHARED_CANCELS + 1 + (count % CANCEL_RING), job.id);
+      Atomics.store(cells, SHARED_CANCELS, count + 1);
     }
     return true;
   }
@@ -459,15 +561,14 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
       job.onSettle(() => signal.removeEventListener("abort", onAbort));
     }
     if (timeout !== undefined) {
-      const timer = setTimeout(() => {
+      // Unref'd: something else (a busy Worker) keeps the process alive while the job is pending.
+      const cancel = later(timeout, () => {
         this.cancelJob(
           job,
           new TimeoutError(`${job.entry.label} did not finish within ${timeout} s`),
         );
-      }, timeout * 1000);
-      // Something else (a busy Worker) keeps the process alive while the job is pending.
-      timer.unref();
-      job.onSettle(() => clearTimeout(timer));
+      });
+      job.onSettle(cancel);
     }
   }
 
@@ -521,13 +622,14 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     // Refill a pipelining Worker once it is down to half its depth.
     let load = this.#depthForNext() / 2;
     for (const worker of this.#workers) {
+      if (worker.detached !== undefined) continue;
       if (worker.jobs.length === 0) return worker;
       if (worker.long === 0 && worker.jobs.length < load) {
         best = worker;
         load = worker.jobs.length;
       }
     }
-    if (this.#workers.size < this.#maxWorkers) return this.#spawn();
+    if (this.#workers.size - this.#detached < this.#maxWorkers) return this.#spawn();
     if (best === undefined || !this.#isShortNext()) return undefined;
     if (topUp) return best;
     if (!this.#topUpScheduled) {
@@ -608,7 +710,15 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         { cause: error },
       ),
     );
-    if (worker.jobs.length === 0) this.#idle(worker);
+    if (worker.jobs.length === 0) {
+      this.#idle(worker);
+      // Jobs queued behind it found this Worker busy (and wait for no
+      // message from it): dispatch them, once the current dispatch is over.
+      if (this.#queue.size > 0 && !this.#topUpScheduled) {
+        this.#topUpScheduled = true;
+        queueMicrotask(this.#topUpLater);
+      }
+    }
   }
 
   #post(worker: PoolWorker, message: Parameters<WorkerHandle["post"]>[0]): void {
@@ -640,9 +750,10 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         long: 0,
         known: new Set(),
         started: typeof SharedArrayBuffer === "function"
-          ? new Int32Array(new SharedArrayBuffer(4))
+          ? new Int32Array(new SharedArrayBuffer(4 * (SHARED_CANCELS + 1 + CANCEL_RING)))
           : null,
         idleTimer: undefined,
+        detached: undefined,
       };
     } catch (error) {
       // The runtime cannot start this kind of Worker at all: retrying is pointless.
@@ -671,6 +782,10 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         return;
       case INIT_FAILED:
         this.#onExit(worker, rebuildError(data[1]));
+        return;
+      case CRASHED:
+        // `undefined` would read as "no crash" below: name what was thrown.
+        this.#onExit(worker, rebuildError(data[1]) ?? "it threw undefined outside any job");
         return;
     }
   }
@@ -728,14 +843,15 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     const started = worker.state === "ready";
     worker.state = "gone";
     this.#workers.delete(worker);
-    if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
+    worker.idleTimer?.();
+    this.#attach(worker);
     worker.handle.terminate();
     const jobs = worker.jobs.splice(0);
     worker.long = 0;
     if (started && reason !== undefined) {
       // Jobs before the last one the Worker started ran to their end, but
       // their outcomes were held back (bootstrap.ts) and died with it.
-      const last = worker.started === null ? -1 : Atomics.load(worker.started, 0);
+      const last = worker.started === null ? -1 : Atomics.load(worker.started, SHARED_STARTED);
       const lastIndex = jobs.findIndex((job) => job.id === last);
       for (const job of jobs.splice(0, Math.max(0, lastIndex))) {
         job.reject(
@@ -793,24 +909,81 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
 
   /** The Worker now has a job: keep the process alive for it. */
   #busy(worker: PoolWorker): void {
-    if (worker.idleTimer !== undefined) {
-      clearTimeout(worker.idleTimer);
-      worker.idleTimer = undefined;
-    }
+    worker.idleTimer?.();
+    worker.idleTimer = undefined;
     worker.handle.ref();
   }
 
   /** The Worker has no job: let the process exit, and retire it later (or now, after shutdown). */
   #idle(worker: PoolWorker): void {
     worker.handle.unref();
+    if (worker.detached !== undefined) {
+      this.#attach(worker);
+      // Its replacement has its place.
+      if (this.#workers.size - this.#detached > this.#maxWorkers) return this.#retire(worker);
+    }
     if (this.#state !== "running" || this.#idleTimeout === 0) {
       // Unless the queue still needs it (shutdown without cancelFutures).
       if (this.#queue.size === 0 || this.#state === "broken") this.#retire(worker);
       return;
     }
-    if (this.#idleTimeout === Infinity) return;
-    worker.idleTimer = setTimeout(() => this.#retire(worker), this.#idleTimeout * 1000);
-    worker.idleTimer.unref();
+    worker.idleTimer = later(this.#idleTimeout, () => this.#retire(worker));
+  }
+
+  /**
+   * `job`, running on `worker`, was cancelled: until the Worker idles, leave
+   * it out of `maxWorkers` (a new Worker may start at once) and give it no
+   * new job; if `job` still runs after the grace period, terminate it.
+   */
+  #detach(worker: PoolWorker, job: Job<unknown>): void {
+    if (worker.detached !== undefined) return;
+    this.#detached++;
+    worker.detached = later(this.#cancelGracePeriod, () => {
+      if (worker.state !== "gone" && this.#runningJob(worker) === job) {
+        this.#stop(worker, job);
+        this.#dispatch();
+      }
+    });
+    this.#dispatch();
+  }
+
+  /** Count the Worker toward `maxWorkers` again. */
+  #attach(worker: PoolWorker): void {
+    if (worker.detached === undefined) return;
+    worker.detached();
+    worker.detached = undefined;
+    this.#detached--;
+  }
+
+  /**
+   * The job `worker` is running or may start at any moment: the last one it
+   * started (the shared cell says which) until it reports, then the first
+   * one not reported (jobs run and report in order).
+   */
+  #runningJob(worker: PoolWorker): Job<unknown> | undefined {
+    if (worker.started !== null) {
+      const id = Atomics.load(worker.started, SHARED_STARTED);
+      for (const job of worker.jobs) if (job.id === id) return job;
+    }
+    return worker.jobs[0];
+  }
+
+  /**
+   * Terminate `worker`, stuck in the settled (cancelled) `job`. The jobs
+   * before it ran, but their outcomes may still be held or on the way:
+   * they fail rather than run twice. The jobs after it never started: they
+   * go back to the queue.
+   */
+  #stop(worker: PoolWorker, job: Job<unknown>): void {
+    for (const earlier of worker.jobs) {
+      if (earlier === job) break;
+      earlier.reject(
+        new WorkerCrashedError(
+          `The Worker that ran ${earlier.entry.label} was terminated before it sent the result, to stop ${job.entry.label}`,
+        ),
+      );
+    }
+    this.#lose(worker, undefined);
   }
 
   #retire(worker: PoolWorker): void {

@@ -98,8 +98,11 @@ export interface ExecutorJob<T> extends PromiseLike<T> {
    * AbortSignal (`jobSignal()`) aborted and, if the job was submitted with the
    * `terminate` option, its Worker is terminated and replaced. Returns `false`
    * if the job had already settled. After `cancel()` the job rejects with
-   * `CancelledError` at once; the Worker stays busy until the function returns
-   * (so `shutdown({ wait: true })` still waits for it).
+   * `CancelledError` at once. A running function that ignores its signal
+   * keeps its Worker, but no later job waits for it: a new Worker takes its
+   * place at once, and the old one is terminated if the function still runs
+   * after the pool's `cancelGracePeriod` (`shutdown({ wait: true })` waits
+   * that long at most).
    */
   cancel(): boolean;
 }
