@@ -121,7 +121,7 @@ export {
   StreamReader,
   type StreamReaderOptions,
 } from "./src/streams/reader.ts";
-export { type StartTlsOptions, StreamWriter } from "./src/streams/writer.ts";
+export { type StartTlsOptions, StreamWriter, type TlsOptions } from "./src/streams/writer.ts";
 export {
   fromReadableStream,
   fromWritableStream,

@@ -53,7 +53,7 @@ import type { EventLoop } from "./loop.ts";
 import { anyLoop, LoopBound } from "./_loop_bound.ts";
 import { reprValue } from "./_repr.ts";
 import { checkCount } from "./_checks.ts";
-import { Coroutine, doneFuture, Waiter, type WaitOwner, WaitQueue } from "./_waits.ts";
+import { Coroutine, doneFuture, Waiter, WaitQueue } from "./_waits.ts";
 
 /**
  * What `hold()` returns: release what was acquired by disposing of it
@@ -187,7 +187,7 @@ export type EventState = "set" | "unset";
  * });
  * ```
  */
-export class Lock extends LoopBound implements WaitOwner<true | Releaser> {
+export class Lock extends LoopBound {
   // Invariant: if the lock is unlocked and a waiter is queued, a waiter is
   // on its way (#woken, granted and its step not run yet): release() wakes
   // the first one, and a woken waiter that is cancelled before its step
@@ -326,7 +326,7 @@ export class Lock extends LoopBound implements WaitOwner<true | Releaser> {
  * });
  * ```
  */
-export class Event extends LoopBound implements WaitOwner<true> {
+export class Event extends LoopBound {
   // Invariant: while the flag is set, no waiter is queued: set() wakes all
   // of them, and wait() does not queue when it is set. #woken counts those
   // woken whose step has not run (they still count in the repr, as
@@ -418,7 +418,7 @@ export class Event extends LoopBound implements WaitOwner<true> {
  * });
  * ```
  */
-export class Condition extends LoopBound implements WaitOwner<boolean> {
+export class Condition extends LoopBound {
   // Invariant: a waiter is queued only while its coroutine is inside
   // wait(), with the lock released; every path out of wait() takes the lock
   // back first. #notified counts the waiters notified whose step has not
@@ -662,7 +662,7 @@ export class Condition extends LoopBound implements WaitOwner<boolean> {
  * });
  * ```
  */
-export class Semaphore extends LoopBound implements WaitOwner<true | Releaser> {
+export class Semaphore extends LoopBound {
   // Invariants: _value >= 0 is the number of free slots not yet promised to
   // anyone; a slot handed to a waiter is counted off _value when the waiter
   // is woken (granted), not when its step runs. #woken counts the waiters

@@ -83,7 +83,7 @@ export interface PriorityQueueOptions<T> {
  * });
  * ```
  */
-export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T>, WaitOwner<T> {
+export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
   // Invariants: a getter is queued only while the queue is empty and a
   // putter only while it is full, except for waiters already woken (and
   // removed) whose grant step has not run. #unfinished counts the items put

@@ -14,7 +14,7 @@
  */
 
 import { CancelledError, loopCancelledError, RuntimeError } from "./errors.ts";
-import { Future, isThenable, type Stepper } from "./futures.ts";
+import { Future, isThenable } from "./futures.ts";
 import { Coroutine } from "./_waits.ts";
 import { runInTask, taskInContext } from "./_current_task.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
@@ -82,7 +82,7 @@ let taskCounter = 0;
  * });
  * ```
  */
-export class Task<T = unknown> extends Future<T> implements Stepper {
+export class Task<T = unknown> extends Future<T> {
   // Invariants: _waiter is the pending library Future the body is suspended
   // on; only _suspendOn (from Future.then) sets it and only _wakeUp clears
   // it. _mustCancel records a cancel that found no waiter to cancel; it is

@@ -56,9 +56,13 @@ describe("toWritableStream()", () => {
       const writer = fromWritableStream(
         new WritableStream<Uint8Array>({ write: (chunk) => void chunks.push(text(chunk)) }),
       );
-      await ReadableStream.from(["a", "b", "c"]).pipeThrough(new TextEncoderStream()).pipeTo(
-        toWritableStream(writer),
-      );
+      const source = new ReadableStream<string>({
+        start(controller) {
+          for (const piece of ["a", "b", "c"]) controller.enqueue(piece);
+          controller.close();
+        },
+      });
+      await source.pipeThrough(new TextEncoderStream()).pipeTo(toWritableStream(writer));
       assert.equal(chunks.join(""), "abc");
       assert.equal(writer.isClosing(), true);
     }));

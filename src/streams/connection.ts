@@ -35,11 +35,12 @@ import {
   type StartTlsOptions,
   streamError,
   StreamWriter,
+  type TlsOptions,
   type WriterHost,
 } from "./writer.ts";
 
 /** TLS for a connection: `true` for the defaults (the system's CAs), or `node:tls` options. */
-export type SslOption = boolean | tls.ConnectionOptions;
+export type SslOption = boolean | TlsOptions;
 
 /** Options for `openConnection()` and `openUnixConnection()`. */
 export interface OpenConnectionOptions {
@@ -86,7 +87,7 @@ export interface StartServerOptions {
    * Serve TLS: `node:tls` server options (`key`, `cert`, ...). Python: `ssl`.
    * @default no TLS
    */
-  ssl?: tls.TlsOptions;
+  ssl?: TlsOptions;
   /**
    * The listen queue's length. Python: `backlog`.
    * @default 100
@@ -201,9 +202,11 @@ export function openUnixConnection(
   const ssl = options.ssl ?? false;
   let socket: net.Socket;
   try {
-    socket = ssl === false
-      ? net.connect({ path, allowHalfOpen: true })
-      : tls.connect({ ...(ssl === true ? {} : ssl), path, servername: options.serverHostname });
+    socket = ssl === false ? net.connect({ path, allowHalfOpen: true }) : tls.connect({
+      ...(ssl === true ? {} : ssl),
+      path,
+      servername: options.serverHostname,
+    } as tls.ConnectionOptions);
   } catch (error) {
     return failedFuture(loop, error);
   }
@@ -311,8 +314,10 @@ class SocketHost implements WriterHost {
     this.detachReader();
     const { serverHostname, serverSide, ...tlsOptions } = options;
     const secure = serverSide === true
-      ? new tls.TLSSocket(raw, { ...tlsOptions, isServer: true })
-      : tls.connect({ ...tlsOptions, socket: raw, servername: serverHostname });
+      ? new tls.TLSSocket(raw, { ...tlsOptions, isServer: true } as tls.TLSSocketOptions)
+      : tls.connect(
+        { ...tlsOptions, socket: raw, servername: serverHostname } as tls.ConnectionOptions,
+      );
     const host = new SocketHost(secure, true, this.reader);
     host.detachReader = feedReader(secure, this.reader);
     writer._replaceHost(host);
@@ -478,7 +483,7 @@ export class Server {
     const onSocket = (socket: net.Socket) => this.#accept(socket);
     this.#server = options.ssl === undefined
       ? net.createServer({ allowHalfOpen: true }, onSocket)
-      : tls.createServer(options.ssl, onSocket);
+      : tls.createServer(options.ssl as tls.TlsOptions, onSocket);
   }
 
   /** @internal Listen; the Future is done once the server listens. */

@@ -24,7 +24,7 @@ import { failedFuture, Future } from "../futures.ts";
 import type { EventLoop } from "../loop.ts";
 import { requireRunningLoop } from "../_running_loop.ts";
 import { settle } from "../_io_future.ts";
-import { Waiter, type WaitOwner } from "../_waits.ts";
+import { Waiter } from "../_waits.ts";
 import { reprValue } from "../_repr.ts";
 
 /** The default `limit` of a reader: 64 KiB. Python: `asyncio.streams._DEFAULT_LIMIT`. */
@@ -105,7 +105,7 @@ const EMPTY = new Uint8Array(0);
  * });
  * ```
  */
-export class StreamReader implements AsyncIterable<Uint8Array>, WaitOwner<Uint8Array> {
+export class StreamReader implements AsyncIterable<Uint8Array> {
   // Invariants: the buffered bytes are #buffer[#start, #end). #pending is the
   // one read waiting (null if none); it is pending exactly while its Future
   // is (a cancel clears it through _withdraw). #paused is true while the

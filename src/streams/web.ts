@@ -115,7 +115,7 @@ export function toWritableStream(writer: StreamWriter): WritableStream<BytesLike
       await writer.waitClosed();
     },
     abort() {
-      writer.transport.destroy();
+      writer._abort();
     },
   }, { highWaterMark: 1 });
 }

@@ -13,7 +13,6 @@
  */
 
 import type { Duplex, Readable, Writable } from "node:stream";
-import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { ConnectionResetError, RuntimeError } from "../errors.ts";
 import { failedFuture, type Future } from "../futures.ts";
 import { requireRunningLoop } from "../_running_loop.ts";
@@ -38,8 +37,32 @@ export interface WriterHost {
   startTls?(writer: StreamWriter, options: StartTlsOptions): Future<void>;
 }
 
-/** Options for `writer.startTls()`: `node:tls` options, plus Python's names. */
-export interface StartTlsOptions extends TlsConnectionOptions {
+/**
+ * TLS options as `node:tls` takes them: the usual ones typed here (so the
+ * package's types need no `@types/node`), any other passed through.
+ */
+export interface TlsOptions {
+  /** Certificates of the authorities to trust (PEM), instead of the system's. */
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** This side's certificate chain (PEM). */
+  cert?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** This side's private key (PEM). */
+  key?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** The key's passphrase. */
+  passphrase?: string;
+  /**
+   * Whether a peer certificate that does not check out fails the handshake.
+   * @default true
+   */
+  rejectUnauthorized?: boolean;
+  /** The protocols to offer through ALPN, most wanted first. */
+  ALPNProtocols?: readonly string[];
+  /** Any other `node:tls` option. */
+  [option: string]: unknown;
+}
+
+/** Options for `writer.startTls()`: TLS options, plus Python's names. */
+export interface StartTlsOptions extends TlsOptions {
   /** The name checked against the server's certificate. Python: `server_hostname`. */
   serverHostname?: string;
   /**
@@ -101,8 +124,12 @@ export class StreamWriter {
     this.#detach = this.#listen(host.stream);
   }
 
-  /** The host stream written to (a `node:net` Socket, a child's stdin). Python: `transport`. */
-  get transport(): Writable {
+  /**
+   * The host stream written to: a `node:net` Socket, a child's stdin (a
+   * Node `Writable`, typed `object` so that the package's types need no
+   * `@types/node`). Python: `transport`.
+   */
+  get transport(): object {
     return this.#host.stream;
   }
 
