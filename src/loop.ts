@@ -44,9 +44,9 @@ import {
   resumeSignalListeners,
   type SignalName,
 } from "./signals.ts";
-import type { AnyFunction, Executor, ExecutorJob, ModuleFunction } from "./executor/types.ts";
+import type { AnyFunction, Executor, ModuleFunction } from "./executor/types.ts";
 import { WorkerPoolExecutor } from "./executor/pool.ts";
-import { Job, type JobListener } from "./executor/job.ts";
+import { ExecutorFuture } from "./executor/future.ts";
 
 /** Options for `newEventLoop()` and `new EventLoop()`. */
 export interface EventLoopOptions {
@@ -915,41 +915,4 @@ const settled = Promise.resolve();
 
 function runHandle(handle: Handle): void {
   handle.run();
-}
-
-/** The Future of an executor job: cancelling it cancels the job. */
-class ExecutorFuture<T> extends Future<T> implements JobListener {
-  readonly #job: ExecutorJob<T>;
-  #held = true;
-
-  constructor(job: ExecutorJob<T>, loop: EventLoop) {
-    super(loop);
-    this.#job = job;
-    loop._holdHost();
-    // The pool's own jobs report straight back (no promise per job).
-    if (job instanceof Job) {
-      job.listen(this);
-    } else {
-      job.then((value) => this._jobSettled(true, value), (error) => this._jobSettled(false, error));
-    }
-  }
-
-  /** @internal */
-  _jobSettled(fulfilled: boolean, value: unknown): void {
-    if (this.#held) {
-      this.#held = false;
-      this.getLoop()._releaseHost();
-    }
-    if (this.done() || this.getLoop().isClosed()) return;
-    if (fulfilled) this.setResult(value as T);
-    // What the function threw, `null` included; a Future cannot hold
-    // `undefined`, so that one becomes an Error, as in a Task.
-    else this.setException(value === undefined ? new Error("Job failed with undefined") : value);
-  }
-
-  override cancel(message?: string): boolean {
-    const cancelled = super.cancel(message);
-    if (cancelled) this.#job.cancel();
-    return cancelled;
-  }
 }

@@ -1,10 +1,14 @@
 // Cancelling jobs: queued, running (jobSignal), with termination, timeouts, signals.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CancelledError, TimeoutError } from "../src/errors.ts";
-import { moduleFunction, withOptions } from "../src/executor/functions.ts";
-import { WorkerPoolExecutor } from "../src/executor/pool.ts";
-import { jobSignal } from "../src/executor/worker_api.ts";
+import {
+  CancelledError,
+  jobSignal,
+  moduleFunction,
+  TimeoutError,
+  withOptions,
+  WorkerPoolExecutor,
+} from "../mod.ts";
 import { fixture, runScript } from "./fixtures/run_script.ts";
 
 /** Blocks its Worker until `gate[0]` is set; at least 2 ms, so it is never pipelined. */

@@ -1,9 +1,14 @@
 // Crash recovery: a Worker that dies fails only its own job; start-up failures stop.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { BrokenExecutorError, WorkerCrashedError } from "../src/errors.ts";
-import { moduleFunction, withOptions } from "../src/executor/functions.ts";
-import { MAX_STARTUP_FAILURES, WorkerPoolExecutor } from "../src/executor/pool.ts";
+import {
+  BrokenExecutorError,
+  moduleFunction,
+  withOptions,
+  WorkerCrashedError,
+  WorkerPoolExecutor,
+} from "../mod.ts";
+import { MAX_STARTUP_FAILURES } from "../src/executor/pool.ts";
 import { fixture } from "./fixtures/run_script.ts";
 
 const isDeno = "Deno" in globalThis;

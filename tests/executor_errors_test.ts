@@ -1,10 +1,8 @@
 // Errors and values across the Worker boundary: thrown errors, cloning, transfer.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { withOptions } from "../src/executor/functions.ts";
-import { WorkerPoolExecutor } from "../src/executor/pool.ts";
+import { transferResult, withOptions, WorkerPoolExecutor } from "../mod.ts";
 import { rebuildError } from "../src/executor/remote_error.ts";
-import { transferResult } from "../src/executor/worker_api.ts";
 
 describe("errors thrown in a job", () => {
   it("keep their class name, message, stack and cause", async () => {

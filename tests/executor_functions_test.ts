@@ -1,10 +1,14 @@
 // Naming a job's function: by value (shipped source), moduleFunction(), withOptions().
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { TimeoutError, UnshippableFunctionError } from "../src/errors.ts";
-import { moduleFunction, withOptions } from "../src/executor/functions.ts";
-import { WorkerPoolExecutor } from "../src/executor/pool.ts";
-import type { ModuleFunction } from "../src/executor/types.ts";
+import {
+  type ModuleFunction,
+  moduleFunction,
+  TimeoutError,
+  UnshippableFunctionError,
+  withOptions,
+  WorkerPoolExecutor,
+} from "../mod.ts";
 import { fixture } from "./fixtures/run_script.ts";
 
 describe("submit() with a function by value", () => {

@@ -2,9 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
-import { CancelledError, RuntimeError } from "../src/errors.ts";
-import type { ResourceLimits } from "../src/executor/backend.ts";
-import { WorkerPoolExecutor } from "../src/executor/pool.ts";
+import { CancelledError, type ResourceLimits, RuntimeError, WorkerPoolExecutor } from "../mod.ts";
 import { runScript } from "./fixtures/run_script.ts";
 
 /**

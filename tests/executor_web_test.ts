@@ -1,10 +1,13 @@
 // The "web" backend (the global Worker, Deno): the same contract where it can hold.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CancelledError, WorkerCrashedError } from "../src/errors.ts";
-import { withOptions } from "../src/executor/functions.ts";
-import { WorkerPoolExecutor } from "../src/executor/pool.ts";
-import { jobSignal } from "../src/executor/worker_api.ts";
+import {
+  CancelledError,
+  jobSignal,
+  withOptions,
+  WorkerCrashedError,
+  WorkerPoolExecutor,
+} from "../mod.ts";
 
 const SKIP = typeof (globalThis as { Worker?: unknown }).Worker !== "function" &&
   "this runtime has no global Worker";

@@ -11,10 +11,10 @@
  *   `close()` and uncaught errors. It starts from a `data:` URL with no
  *   permission flag. Echo throughput with a hand-written 2-Worker pool:
  *   86–99k jobs/s.
- * - web `Worker` (`"web"`, opt-in): starts 2–3x faster (WORKER_FACTS (g)) and
+ * - web `Worker` (`"web"`, opt-in): starts 2–3x faster (15-23 ms against 31-96 ms) and
  *   echoes at the same 88–105k jobs/s, but `terminate()` of a spinning Worker
  *   leaves its thread running and the process never exits (the probe was
- *   killed by `timeout` after 10 s; WORKER_FACTS (i)); it has no
+ *   killed by `timeout` after 10 s); it has no
  *   `ref`/`unref`, so an idle Worker keeps the process alive until it is
  *   retired (`idleTimeout`) or the pool shut down; ending itself fires no
  *   event (the bootstrap posts CLOSING first).
@@ -203,7 +203,7 @@ function startThread(options: StartWorkerOptions, events: WorkerEvents): WorkerH
     events.exit(reason);
   };
   // Listeners first, then ref/unref: on Deno an unref() before on("message")
-  // lets the process exit under a pending reply (WORKER_FACTS (f)).
+  // lets the process exit under a pending reply (measured).
   worker.on("message", (data: FromWorker) => {
     if (live) events.message(data);
   });
@@ -274,7 +274,7 @@ function startWebWorker(options: StartWorkerOptions, events: WorkerEvents): Work
     if (live) events.message(event.data);
   };
   worker.onerror = (event: ErrorEvent) => {
-    // Without this, Deno kills the host process (WORKER_FACTS (a), (i)).
+    // Without this, Deno kills the host process ("Unhandled error in child worker").
     event.preventDefault();
     end(event.error ?? new Error(event.message));
   };

@@ -2,12 +2,12 @@
  * The code every pool Worker starts with, kept as a JavaScript string.
  *
  * Why a string: a Worker started from a `data:` URL needs no permission under
- * Deno (a `file:` Worker needs `--allow-read`, WORKER_FACTS (a)), and a string
+ * Deno (a `file:` Worker needs `--allow-read`), and a string
  * survives the npm build, which rewrites `.ts` imports to `.js` and would
  * break a `new URL("./worker.ts", import.meta.url)`. The cost is that this
  * code is not type-checked: `executor_protocol_test.ts` and the pool tests
- * exercise every branch. It repeats the message tags of `messages.ts` as
- * literals.
+ * exercise every branch. The message tags and strides of `messages.ts` are
+ * written into it where it is built, so the two sides cannot drift apart.
  *
  * What it does, in order:
  * - installs `jobSignal()` and `transferResult()` as globals (so a function
@@ -15,11 +15,11 @@
  *   `worker_api.ts`, imported by module functions, can find them);
  * - makes `close()`, `Deno.exit()` and `process.exit()` post CLOSING first: a
  *   Deno web Worker that ends itself fires no event in the parent
- *   (WORKER_FACTS (i)), and a job in flight would hang;
+ *   (measured on Deno 2.9.6), and a job in flight would hang;
  * - on Node, notes writes to stdout/stderr and waits for them to be flushed
  *   before posting the job's result: Node relays Worker output through the
  *   main thread, so otherwise a job's `console.log` can print after its
- *   result is handled, or be lost (WORKER_FACTS (e));
+ *   result is handled, or be lost (Node 20-24 lost lines after a post that ended the Worker);
  * - runs jobs one at a time in arrival order. A batch of jobs (RUN) is run
  *   back to back without yielding when the functions are synchronous;
  * - sends outcomes in DONE messages. The outcome of a job the pool marked
@@ -38,7 +38,25 @@
  * @module
  */
 
-import { CANCEL_RING, SHARED_CANCELS, SHARED_STARTED } from "./messages.ts";
+import {
+  CANCEL,
+  CANCEL_RING,
+  CLOSING,
+  CRASHED,
+  DONE,
+  DONE_HEADER,
+  DONE_STRIDE,
+  DROPPED,
+  ERR,
+  INIT,
+  INIT_FAILED,
+  JOB_HEADER,
+  OK,
+  READY,
+  RUN,
+  SHARED_CANCELS,
+  SHARED_STARTED,
+} from "./messages.ts";
 
 /** Most job outcomes a Worker holds back to send together. */
 export const HOLD_MAX_JOBS = 64;
@@ -47,9 +65,10 @@ export const HOLD_MAX_MS = 2;
 
 /** The bootstrap's source. Plain ES2022; no backticks inside. */
 export const BOOTSTRAP_SOURCE = String.raw`
-const RUN = 0, CANCEL = 1, INIT = 2;
-const READY = 10, OK = 11, ERR = 12, DROPPED = 13, CLOSING = 14, INIT_FAILED = 15, DONE = 16;
-const CRASHED = 17;
+const RUN = ${RUN}, CANCEL = ${CANCEL}, INIT = ${INIT};
+const READY = ${READY}, OK = ${OK}, ERR = ${ERR}, DROPPED = ${DROPPED}, CLOSING = ${CLOSING};
+const INIT_FAILED = ${INIT_FAILED}, DONE = ${DONE}, CRASHED = ${CRASHED};
+const DONE_HEADER = ${DONE_HEADER}, DONE_STRIDE = ${DONE_STRIDE}, JOB_HEADER = ${JOB_HEADER};
 const HOLD_MAX_JOBS = ${HOLD_MAX_JOBS}, HOLD_MAX_MS = ${HOLD_MAX_MS};
 const SHARED_STARTED = ${SHARED_STARTED}, SHARED_CANCELS = ${SHARED_CANCELS}, CANCEL_RING = ${CANCEL_RING};
 const wt = await import("node:worker_threads").catch(() => null);
@@ -140,7 +159,7 @@ if (isNode) {
   });
 }
 
-// --- Node: flush relayed stdout/stderr before a result (WORKER_FACTS (e)). ---
+// --- Node: flush relayed stdout/stderr before a result (Node relays it through the host). ---
 // The bytes written count too: the host waits until it has relayed them all.
 let dirty = false;
 let written = 0;
@@ -188,7 +207,7 @@ function compile(source) {
   try {
     return new Function('"use strict";\nreturn (' + source + "\n);")();
   } catch (e) {
-    // node --disallow-code-generation-from-strings: a data: module still works (WORKER_FACTS (d)).
+    // node --disallow-code-generation-from-strings: a data: module still works.
     if (!(e instanceof EvalError)) throw e;
     const url = "data:text/javascript," + encodeURIComponent("export default (" + source + "\n);");
     return import(url).then((m) => m.default);
@@ -216,12 +235,12 @@ let held = [DONE, 0];
 let heldTransfer = null; // [index in held, transfer list] pairs, or null
 let heldSince = 0;
 function hold(tag, id, value, ms, transfer) {
-  if (held.length === 2) heldSince = performance.now();
+  if (held.length === DONE_HEADER) heldSince = performance.now();
   if (transfer !== undefined) (heldTransfer ??= []).push(held.length, transfer);
   held.push(tag, id, value, ms);
 }
 function sendHeld(outputBytes) {
-  if (held.length === 2) return;
+  if (held.length === DONE_HEADER) return;
   const message = held, transfers = heldTransfer;
   held = [DONE, 0];
   heldTransfer = null;
@@ -229,16 +248,16 @@ function sendHeld(outputBytes) {
   let transfer;
   if (transfers !== null) {
     transfer = [];
-    for (let i = 1; i < transfers.length; i += 2) transfer.push(...transfers[i]);
+    for (let i = 1; i < transfers.length; i += 2) for (const each of transfers[i]) transfer.push(each);
   }
   try {
     post(message, transfer);
     return;
   } catch (e) {
-    if (message.length === 6) return unsendable(message, e);
+    if (message.length === DONE_HEADER + DONE_STRIDE) return unsendable(message, e);
   }
   // Find the outcome that cannot be cloned: send them one by one.
-  for (let i = 2; i < message.length; i += 4) {
+  for (let i = DONE_HEADER; i < message.length; i += DONE_STRIDE) {
     let list;
     if (transfers !== null) {
       for (let t = 0; t < transfers.length; t += 2) if (transfers[t] === i) list = transfers[t + 1];
@@ -324,7 +343,7 @@ async function drain() {
       await flushStdio();
       sendHeld(outputBytes);
     } else if (
-      !mayHold || head >= queue.length || held.length >= 2 + 4 * HOLD_MAX_JOBS ||
+      !mayHold || head >= queue.length || held.length >= DONE_HEADER + DONE_STRIDE * HOLD_MAX_JOBS ||
       end - heldSince >= HOLD_MAX_MS
     ) {
       sendHeld();
@@ -361,8 +380,9 @@ function onMessage(msg) {
       const jobs = msg[2];
       for (let i = 0; i < jobs.length;) {
         const argCount = jobs[i + 3];
-        queue.push([jobs[i], jobs[i + 1], jobs.slice(i + 4, i + 4 + argCount), jobs[i + 2]]);
-        i += 4 + argCount;
+        const at = i + JOB_HEADER;
+        queue.push([jobs[i], jobs[i + 1], jobs.slice(at, at + argCount), jobs[i + 2]]);
+        i = at + argCount;
       }
       if (ready && !draining) drain();
       break;

@@ -22,7 +22,7 @@ export type JobState = "queued" | "sent" | "fulfilled" | "rejected";
 /**
  * Told when a job settles, without a promise: the event loop's Future of a
  * job listens this way, which saves a promise, two closures and a microtask
- * per job (B6 submits 20,000 at once, all alive until their results come).
+ * per job (a burst of submits keeps all its jobs alive until their results come).
  */
 export interface JobListener {
   /** @internal The job settled: fulfilled with `value`, or rejected with it. */

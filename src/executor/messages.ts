@@ -1,11 +1,12 @@
 /**
  * The messages that cross the thread boundary, in both directions.
  *
- * They are small tagged tuples rather than objects: the echo benchmark (B6)
+ * They are small tagged tuples rather than objects: the echo benchmark
  * sends tens of thousands of them, and a tuple is the cheapest shape to
- * clone. The bootstrap (`bootstrap.ts`) is plain JavaScript in a string, so
- * it repeats these tags as literals; `executor_protocol_test.ts` pins both
- * sides together.
+ * clone. This module owns the format: the tags, the strides, and
+ * `encodeJob`; the bootstrap (`bootstrap.ts`, plain JavaScript in a string)
+ * gets the same constants written into its source, and
+ * `executor_protocol_test.ts` exercises both sides together.
  *
  * @module
  */
@@ -53,6 +54,18 @@ export type FunctionDef =
 export type RunMessage = readonly [tag: typeof RUN, defs: FunctionDef[] | null, jobs: unknown[]];
 /** Entries before a job's arguments in `RunMessage` jobs: id, fnId, hold, argCount. */
 export const JOB_HEADER = 4;
+
+/** Append one job to the flat `jobs` of a `RunMessage`. */
+export function encodeJob(
+  jobs: unknown[],
+  id: number,
+  fnId: number,
+  hold: 0 | 1,
+  args: readonly unknown[],
+): void {
+  jobs.push(id, fnId, hold, args.length);
+  for (let a = 0; a < args.length; a++) jobs.push(args[a]);
+}
 /** Cancel one job. */
 export type CancelMessage = readonly [tag: typeof CANCEL, id: number];
 /**
@@ -106,9 +119,11 @@ export type WireError =
  *
  * One message per job would cost the main thread a message event, and the
  * event loop an iteration, per result: a Worker running short jobs back to
- * back sends their outcomes together instead (see `hold` in JobMessage).
+ * back sends their outcomes together instead (see `hold` in `RunMessage`).
  */
 export type DoneMessage = readonly [tag: typeof DONE, outputBytes: number, ...outcomes: unknown[]];
+/** Entries before the outcomes in a {@linkcode DoneMessage}: the tag, outputBytes. */
+export const DONE_HEADER = 2;
 /** Entries per job in a {@linkcode DoneMessage}. */
 export const DONE_STRIDE = 4;
 

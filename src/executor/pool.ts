@@ -12,16 +12,16 @@
  *   Worker holds a few ms of them ({@linkcode PIPELINE_BUDGET_MS}, at most
  *   {@linkcode PIPELINE_DEPTH} jobs), refilled in batches when half done, so
  *   that tiny jobs are bound neither by the message round trip nor by the
- *   main thread's turn to refill (benchmark B6: with a fixed depth of 32 the
- *   Workers starved and throughput fell to 0.8 of a hand-written pool that
- *   posts everything at once; with 256, 1.0-1.3). Longer jobs go one per
+ *   main thread's turn to refill (with a fixed depth of 32 the Workers of
+ *   the echo benchmark, `scripts/bench/workloads.ts`, starved; a depth
+ *   that follows the jobs' run time did not). Longer jobs go one per
  *   Worker so that no job waits behind a long one while another Worker
  *   idles. A function's first job counts as long.
  * - A Worker sends the outcomes of pipelined jobs without options together
  *   (bootstrap.ts), so the main thread handles one message and dispatches
- *   once per batch of results, not per result; on B6 that took Node 24 from
- *   0.5 to 0.8 of the hand-written pool (one message per result) and Deno
- *   from 1.0 to 1.9. The price: a held outcome also waits for the job run
+ *   once per batch of results, not per result (the echo benchmark's jobs
+ *   cost the main thread far less that way). The price: a held outcome
+ *   also waits for the job run
  *   after it, so a pipelined function's rare long call delays the outcomes
  *   (at most 64) of the calls run just before it on that Worker.
  * - `submit()` throws when the call cannot be accepted at all (a function
@@ -75,9 +75,11 @@ import {
   CLOSING,
   CRASHED,
   DONE,
+  DONE_HEADER,
   DONE_STRIDE,
   type DoneMessage,
   DROPPED,
+  encodeJob,
   ERR,
   type FromWorker,
   type FunctionDef,
@@ -680,13 +682,17 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         }
       }
       const list = job.options?.transfer;
-      if (list !== undefined && list.length > 0) (transfer ??= []).push(...list);
+      // A loop, not a spread: the list's length is the caller's.
+      if (list !== undefined) { for (const each of list) (transfer ??= []).push(each); }
       // A short job without options lets the Worker hold its result back
       // a little, to send it with the next ones (see bootstrap.ts).
-      const hold = job.sentShort && job.options === undefined ? 1 : 0;
-      const args = job.args;
-      jobs.push(job.id, entry.id, hold, args.length);
-      for (let a = 0; a < args.length; a++) jobs.push(args[a]);
+      encodeJob(
+        jobs,
+        job.id,
+        entry.id,
+        job.sentShort && job.options === undefined ? 1 : 0,
+        job.args,
+      );
     }
     try {
       worker.handle.post([RUN, defs, jobs], transfer);
@@ -798,7 +804,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     // after everything its job printed was written.
     const outputBytes = data[1];
     let toSettle: (Job<unknown> | unknown)[] | undefined;
-    for (let at = 2; at < data.length; at += DONE_STRIDE) {
+    for (let at = DONE_HEADER; at < data.length; at += DONE_STRIDE) {
       const tag = data[at];
       const id = data[at + 1];
       // Outcomes come in send order, so this is nearly always index 0.
