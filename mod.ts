@@ -113,7 +113,9 @@ export type {
   JobOptions,
   ModuleFunction,
   ShutdownOptions,
+  TransferableObject,
 } from "./src/executor/types.ts";
+export { functionType } from "./src/executor/types.ts";
 export type { BackendKind, ResourceLimits } from "./src/executor/backend.ts";
 export {
   type BytesLike,

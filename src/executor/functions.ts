@@ -117,6 +117,7 @@ export function withOptions<F extends AnyFunction>(
   fn: ModuleFunction<F>,
   options: JobOptions,
 ): ModuleFunction<F>;
+/** The form for a function shipped as source: the result has `fn`'s own type. */
 export function withOptions<F extends AnyFunction>(fn: F, options: JobOptions): F;
 export function withOptions<F extends AnyFunction>(
   fn: F | ModuleFunction<F>,

@@ -32,7 +32,7 @@ export interface JobListener {
 /** The pool, as a job sees it: the one thing it can ask for. */
 export interface JobOwner {
   /** Cancel `job` with `reason` (queued: removed; sent: aborted or terminated). */
-  cancelJob(job: Job<unknown>, reason: unknown): boolean;
+  _cancelJob(job: Job<unknown>, reason: unknown): boolean;
 }
 
 /**
@@ -110,7 +110,7 @@ export class Job<T> implements ExecutorJob<T>, Queueable {
   }
 
   cancel(): boolean {
-    return this.owner.cancelJob(this as Job<unknown>, undefined);
+    return this.owner._cancelJob(this as Job<unknown>, undefined);
   }
 
   /**

@@ -68,7 +68,7 @@ import {
   type WorkerHandle,
 } from "./backend.ts";
 import { type FunctionEntry, type Resolved, resolveFunction } from "./functions.ts";
-import { Job, type JobOwner } from "./job.ts";
+import { Job } from "./job.ts";
 import {
   CANCEL,
   CANCEL_RING,
@@ -270,7 +270,7 @@ function later(seconds: number, callback: () => void): () => void {
  * for await (const x of pool.map((n: number) => n * n, [1, 2, 3])) console.log(x); // 1 4 9
  * ```
  */
-export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
+export class WorkerPoolExecutor implements Executor, AsyncDisposable {
   // Invariants:
   // - every job is in exactly one place until it is reported: the queue, or
   //   the `jobs` list of one live Worker; settled jobs may linger in a
@@ -303,6 +303,8 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
   #resolveDrained: (() => void) | undefined;
 
   /**
+   * Make a pool; its Workers start when jobs come.
+   *
    * @throws {RangeError} For a `maxWorkers` that is not a positive integer, or
    * an `idleTimeout` or `cancelGracePeriod` that is negative or NaN.
    * @throws {TypeError} For an unknown `backend`, an initializer that cannot
@@ -487,7 +489,7 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
       for (const worker of this.#workers) {
         const running = this.#runningJob(worker);
         for (const job of worker.jobs.slice(worker.jobs.indexOf(running!) + 1)) {
-          this.cancelJob(job, undefined);
+          this._cancelJob(job, undefined);
         }
       }
     }
@@ -504,12 +506,13 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
     return this.shutdown({ wait: true });
   }
 
+  /** The pool's state for logs: `WorkerPoolExecutor(running, workers=1/6, queued=0)`. */
   toString(): string {
     return `WorkerPoolExecutor(${this.#state}, workers=${this.#workers.size}/${this.#maxWorkers}, queued=${this.#queue.size})`;
   }
 
-  /** JobOwner: cancel a job (from `job.cancel()`, its timeout or its signal). */
-  cancelJob(job: Job<unknown>, reason: unknown): boolean {
+  /** @internal Cancel a job (from `job.cancel()`, its timeout or its signal): the pool as a job's JobOwner. */
+  _cancelJob(job: Job<unknown>, reason: unknown): boolean {
     if (job.settled) return false;
     job.reject(reason ?? new CancelledError());
     if (this.#queue.delete(job)) {
@@ -558,14 +561,14 @@ export class WorkerPoolExecutor implements Executor, JobOwner, AsyncDisposable {
         job.reject(new CancelledError());
         return;
       }
-      const onAbort = () => this.cancelJob(job, new CancelledError());
+      const onAbort = () => this._cancelJob(job, new CancelledError());
       signal.addEventListener("abort", onAbort, { once: true });
       job.onSettle(() => signal.removeEventListener("abort", onAbort));
     }
     if (timeout !== undefined) {
       // Unref'd: something else (a busy Worker) keeps the process alive while the job is pending.
       const cancel = later(timeout, () => {
-        this.cancelJob(
+        this._cancelJob(
           job,
           new TimeoutError(`${job.entry.label} did not finish within ${timeout} s`),
         );

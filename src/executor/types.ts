@@ -107,7 +107,11 @@ export interface ExecutorJob<T> extends PromiseLike<T> {
   cancel(): boolean;
 }
 
-declare const functionType: unique symbol;
+/**
+ * The key of `ModuleFunction`'s type-only slot (which carries the function's
+ * type and is never set at run time).
+ */
+export const functionType: unique symbol = Symbol("asyncio-ts.functionType");
 
 /**
  * An exported function of a module, named by the module's URL and the export
