@@ -24,6 +24,7 @@ export {
   type EventLoopOptions,
   type ExceptionContext,
   type ExceptionHandler,
+  type LoopLogger,
 } from "./src/loop.ts";
 export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./src/events.ts";
 export { type DoneCallback, Future, type FutureState, isFuture } from "./src/futures.ts";

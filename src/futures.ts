@@ -15,6 +15,7 @@ import { taskInContext } from "./_current_task.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
 import { checkFunction } from "./_checks.ts";
+import { creationSite, recordCreationSite } from "./_debug.ts";
 import type { EventLoop, UnretrievedRecord } from "./loop.ts";
 import type { Task } from "./tasks.ts";
 
@@ -101,6 +102,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const owner = loop ?? runningLoopOrNull();
     if (owner === null) throw new RuntimeError("no running event loop");
     this.#loop = owner;
+    if (owner.getDebug()) recordCreationSite(this);
+  }
+
+  /**
+   * Where the future was created (oldest frame first, the library's own
+   * frames left out), if debug mode was on then; else `undefined`. Python:
+   * `Future._source_traceback`.
+   */
+  get sourceTraceback(): readonly string[] | undefined {
+    return creationSite(this);
   }
 
   /** The loop this future belongs to. */

@@ -206,6 +206,8 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
     if (this._waiter !== null && this._waiter.cancel(message)) return true;
     this._mustCancel = true;
     this._cancelMessage = message;
+    const loop = this.getLoop();
+    if (loop.getDebug()) loop._watchIgnoredCancel(this as Task<unknown>);
     return true;
   }
 
