@@ -69,6 +69,16 @@ export {
   type WaitOptions,
 } from "./src/wait.ts";
 export { shield } from "./src/shield.ts";
+export {
+  type CallGraphOptions,
+  captureCallGraph,
+  formatCallGraph,
+  formatTaskTree,
+  type FrameCallGraphEntry,
+  type FutureCallGraph,
+  printCallGraph,
+  printTaskTree,
+} from "./src/graph.ts";
 export { TaskGroup, taskGroup, type TaskGroupBody } from "./src/taskgroups.ts";
 export { withSignal } from "./src/abort.ts";
 export { type SignalName } from "./src/signals.ts";

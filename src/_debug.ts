@@ -61,6 +61,9 @@ const LIBRARY_PATH = LIBRARY_DIR.startsWith("file://")
   ? decodeURIComponent(new URL(LIBRARY_DIR).pathname)
   : LIBRARY_DIR;
 
+// The module whose frames start every task step and every run of the pump.
+const STEP_BEGINS = new URL("./_current_task.", import.meta.url).href;
+
 // How many frames a creation site keeps, at most (the newest ones).
 const FRAMES = 30;
 
@@ -76,13 +79,18 @@ export function captureStack(): string[] {
   Error.stackTraceLimit = limit;
   const frames: string[] = [];
   const lines = stack.split("\n");
-  for (let i = lines.length - 1; i >= 1; i--) {
+  // Newest first, up to where a task's step or the loop's pump began: the
+  // frames below it (the microtask the pump happens to run in) belong to
+  // whatever task resumed last, not to this code.
+  for (let i = 1; i < lines.length; i++) {
     const line = lines[i].trim();
     if (!line.startsWith("at ")) continue;
     const frame = line.slice(3);
+    if (frame.includes(STEP_BEGINS)) break;
     if (isLibraryFrame(frame)) continue;
     frames.push(frame);
   }
+  frames.reverse();
   return frames.length > FRAMES ? frames.slice(frames.length - FRAMES) : frames;
 }
 
@@ -102,6 +110,19 @@ export function recordCreationSite(object: object): void {
 /** @internal Where `object` was created, if debug mode recorded it. */
 export function creationSite(object: object): readonly string[] | undefined {
   return creationSites.get(object);
+}
+
+// Debug mode: where each task last suspended (its await site).
+const awaitSites = new WeakMap<object, readonly string[]>();
+
+/** @internal Record where `stepper` (a task) suspends, at its await (debug mode only). */
+export function recordAwaitSite(stepper: object): void {
+  awaitSites.set(stepper, captureStack());
+}
+
+/** @internal Where `stepper` last suspended, if debug mode recorded it (oldest frame first). */
+export function awaitSite(stepper: object): readonly string[] | undefined {
+  return awaitSites.get(stepper);
 }
 
 /**

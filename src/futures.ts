@@ -15,7 +15,7 @@ import { taskInContext } from "./_current_task.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
 import { checkFunction } from "./_checks.ts";
-import { creationSite, recordCreationSite } from "./_debug.ts";
+import { creationSite, recordAwaitSite, recordCreationSite } from "./_debug.ts";
 import type { EventLoop, UnretrievedRecord } from "./loop.ts";
 import type { Task } from "./tasks.ts";
 
@@ -340,8 +340,27 @@ export class Future<T = unknown> implements PromiseLike<T> {
       );
     } else {
       this.#addCallback(resumeWaiting, waiting);
+      // A body that returned this future has no await to show.
+      if (this.#loop.getDebug() && !(waiting instanceof BodyWait)) recordAwaitSite(awaiter);
       awaiter._suspendOn(this as Future<unknown>, byCall);
     }
+  }
+
+  /**
+   * @internal Who waits for this future, read from its callbacks (call
+   * graphs, `graph.ts`): the task or library coroutine suspended on it, and
+   * the future a combinator finishes from a done callback it marked with
+   * `markAwaitedBy`. Pushed onto `out`; nothing is kept per future.
+   */
+  _awaitedBy(out: unknown[]): void {
+    const callback = this.#callback;
+    if (callback === null) return;
+    if (callback !== MANY) {
+      pushAwaiter(callback, this.#argument, out);
+      return;
+    }
+    const pairs = this.#argument as unknown[];
+    for (let i = 0; i < pairs.length; i += 2) pushAwaiter(pairs[i], pairs[i + 1], out);
   }
 
   toString(): string {
@@ -700,6 +719,32 @@ class NativeWait extends Waiting {
 
   deliver(failed: boolean, value: unknown): void {
     (failed ? this.reject : this.resolve)(value);
+  }
+}
+
+// The property of a combinator's done callback that names the future it
+// finishes (see markAwaitedBy).
+const AWAITED_BY = Symbol("awaited by");
+
+/**
+ * @internal Mark `callback`, a done callback a combinator (gather, shield,
+ * waitFor, wait, TaskGroup) adds to the futures it follows, as finishing
+ * `outer`: call graphs then see `outer` (or, for a TaskGroup, its parent
+ * task) waiting on each of them. One property on the combinator's one
+ * callback, not a field per future.
+ */
+export function markAwaitedBy<C extends object>(callback: C, outer: Future<unknown>): C {
+  (callback as { [AWAITED_BY]?: Future<unknown> })[AWAITED_BY] = outer;
+  return callback;
+}
+
+function pushAwaiter(callback: unknown, argument: unknown, out: unknown[]): void {
+  if (callback === resumeWaiting) {
+    const awaiter = (argument as Waiting).awaiter;
+    if (awaiter !== undefined) out.push(awaiter);
+  } else if (argument === PASS_FUTURE) {
+    const outer = (callback as { [AWAITED_BY]?: Future<unknown> })[AWAITED_BY];
+    if (outer !== undefined) out.push(outer);
   }
 }
 

@@ -172,6 +172,11 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
     return typeof name === "number" ? `Task-${name}` : name;
   }
 
+  /** @internal The name of the task's function (`main`), for call graphs. */
+  _coroName(): string {
+    return coroName(this.#coro);
+  }
+
   /** Rename the task. */
   setName(name: unknown): void {
     this.#name = String(name);

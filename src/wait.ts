@@ -23,7 +23,7 @@
  */
 
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { failedFuture, Future } from "./futures.ts";
+import { failedFuture, Future, markAwaitedBy } from "./futures.ts";
 import type { Handle } from "./handles.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
@@ -148,6 +148,7 @@ class Waiting<F extends Future<unknown>> extends Waiter<[done: Set<F>, pending: 
     this.#futures = futures;
     this.#returnWhen = returnWhen;
     this.#left = futures.size;
+    markAwaitedBy(this.#onCompletion, this);
     for (const future of futures) future.addDoneCallback(this.#onCompletion);
     this.#timer = timeout === null ? null : loop.callLater(timeout, this.#release);
   }
@@ -276,7 +277,7 @@ class Deadline<T> extends Future<T> {
   constructor(inner: Future<T>, delay: number) {
     super(inner.getLoop());
     this.#inner = inner;
-    inner.addDoneCallback(this.#onInnerDone);
+    inner.addDoneCallback(markAwaitedBy(this.#onInnerDone, this));
     if (delay <= 0) this.#expire();
     else this.#timer = inner.getLoop().callLater(delay, this.#expire);
   }
