@@ -11,7 +11,7 @@
  */
 
 import { CancelledError, InvalidStateError, loopCancelledError, RuntimeError } from "./errors.ts";
-import { taskInContext } from "./_current_task.ts";
+import { captureCallbackContext, taskInContext } from "./_current_task.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
 import { checkFunction } from "./_checks.ts";
@@ -208,11 +208,28 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /**
    * Call `callback(future)` once the future is done, through the loop's
-   * `callSoon` (at once, if it is already done).
+   * `callSoon` (at once, if it is already done). It runs in the context of
+   * the code adding it (its `AsyncLocalStorage` values), as in Python.
    */
   addDoneCallback(callback: DoneCallback<T>): void {
     checkFunction(callback, "add a done callback");
     if (this._state !== "pending") this.#loop.callSoon(callback, this);
+    else {
+      const context = captureCallbackContext();
+      this.#addCallback(
+        runInItsContext,
+        new InContext(callback as DoneCallback<unknown>, this, context),
+      );
+    }
+  }
+
+  /**
+   * @internal `addDoneCallback` for the library's own callbacks (gather,
+   * shield, ...): no context is captured, and call graphs can read the
+   * combinator's mark on it (`markAwaitedBy`).
+   */
+  _addDoneCallback(callback: DoneCallback<T>): void {
+    if (this._state !== "pending") this.#loop._schedule(callback, this);
     else this.#addCallback(callback, PASS_FUTURE);
   }
 
@@ -222,9 +239,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (callbacks === null) return 0;
     let removed = 0;
     for (let i = 0; i < callbacks.length; i += 2) {
-      if (callbacks[i] !== callback || callbacks[i + 1] !== PASS_FUTURE) {
-        this.#addCallback(callbacks[i], callbacks[i + 1]);
-      } else removed++;
+      const argument = callbacks[i + 1];
+      const matches = argument === PASS_FUTURE
+        ? callbacks[i] === callback
+        : callbacks[i] === runInItsContext && (argument as InContext).callback === callback;
+      if (matches) removed++;
+      else this.#addCallback(callbacks[i], argument);
     }
     return removed;
   }
@@ -745,6 +765,24 @@ function pushAwaiter(callback: unknown, argument: unknown, out: unknown[]): void
   } else if (argument === PASS_FUTURE) {
     const outer = (callback as { [AWAITED_BY]?: Future<unknown> })[AWAITED_BY];
     if (outer !== undefined) out.push(outer);
+  }
+}
+
+/** A done callback added by user code, with the context it runs in. */
+class InContext {
+  constructor(
+    readonly callback: DoneCallback<unknown>,
+    readonly future: Future<unknown>,
+    readonly context: ReturnType<typeof captureCallbackContext>,
+  ) {}
+}
+
+/** The loop callback for a user's done callback: run it in its context. */
+function runInItsContext(entry: InContext): void {
+  try {
+    entry.context.runInAsyncScope(entry.callback, null, entry.future);
+  } catch (error) {
+    entry.future.getLoop()._reportDoneCallbackError(entry.callback, entry.future, error);
   }
 }
 

@@ -167,7 +167,7 @@ export function gather(...input: unknown[]): Future<unknown[]> {
   for (let i = 0; i < total; i++) {
     const child = children[i];
     if (child.done()) onChildDone(child);
-    else child.addDoneCallback(onChildDone);
+    else child._addDoneCallback(onChildDone);
   }
   return outer;
 }

@@ -33,7 +33,7 @@ import { describeCallback, Handle, TimerHandle } from "./handles.ts";
 import { reprValue } from "./_repr.ts";
 import { checkCallable, checkSeconds } from "./_checks.ts";
 import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
-import { runOutsideTasks } from "./_current_task.ts";
+import { captureCallbackContext, runOutsideTasks } from "./_current_task.ts";
 import { type CoroutineArgs, createTaskFromSpec, Task, wrapThenable } from "./tasks.ts";
 import {
   creationSite,
@@ -245,7 +245,7 @@ export class EventLoop {
       if (!done.cancelled()) done.exception();
       this.stop();
     };
-    future.addDoneCallback(stopWhenDone);
+    future._addDoneCallback(stopWhenDone);
     try {
       await this.runForever();
     } finally {
@@ -380,7 +380,7 @@ export class EventLoop {
    */
   _watchIgnoredCancel(task: Task<unknown>): void {
     if (this.#closed || this.#ignoredCancels?.has(task)) return;
-    this.callLater(this.#slowCallbackDuration, this.#checkIgnoredCancel, task);
+    this._callLater(this.#slowCallbackDuration, this.#checkIgnoredCancel, task);
   }
 
   readonly #checkIgnoredCancel = (task: Task<unknown>): void => {
@@ -410,7 +410,9 @@ export class EventLoop {
 
   /**
    * Run `callback(...args)` at the next iteration, after the callbacks already
-   * scheduled (FIFO).
+   * scheduled (FIFO). It runs in the context of the code calling
+   * `callSoon` (its `AsyncLocalStorage` values), as in Python, as do the
+   * callbacks of `callLater` and `callAt`.
    *
    * @throws {RuntimeError} `Event loop is closed`.
    */
@@ -418,7 +420,7 @@ export class EventLoop {
     this.#checkClosed();
     checkCallable(callback, "callSoon");
     if (this.#debug) checkNotAsync(callback, "callSoon");
-    const handle = new Handle(callback, args, this);
+    const handle = new Handle(callback, args, this, captureCallbackContext());
     if (this.#debug) recordCreationSite(handle);
     this.#ready.push(runHandle, handle);
     if (this.#idle) this.#wakePump();
@@ -452,7 +454,43 @@ export class EventLoop {
     this.#checkClosed();
     checkCallable(callback, "callAt");
     if (this.#debug) checkNotAsync(callback, "callAt");
-    const timer = new TimerHandle(when, this.#timerSequence++, callback, args, this);
+    return this.#addTimer(when, callback, args, captureCallbackContext());
+  }
+
+  /**
+   * @internal `callLater` for the library's own callbacks, which need no
+   * context: nothing is captured.
+   */
+  _callLater<A extends unknown[]>(
+    delay: number,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
+    return this._callAt(this.time() + delay, callback, ...args);
+  }
+
+  /** @internal `callAt` for the library's own callbacks (no context captured). */
+  _callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A) {
+    this.#checkClosed();
+    return this.#addTimer(when, callback as (...args: never[]) => unknown, args, null);
+  }
+
+  /** @internal `callSoon` for the library's own callbacks (no context captured). */
+  _callSoon(callback: () => unknown): Handle {
+    this.#checkClosed();
+    const handle = new Handle(callback, [], this);
+    this.#ready.push(runHandle, handle);
+    if (this.#idle) this.#wakePump();
+    return handle;
+  }
+
+  #addTimer(
+    when: number,
+    callback: (...args: never[]) => unknown,
+    args: readonly unknown[],
+    context: ReturnType<typeof captureCallbackContext> | null,
+  ): TimerHandle {
+    const timer = new TimerHandle(when, this.#timerSequence++, callback, args, this, context);
     if (this.#debug) recordCreationSite(timer);
     this.#timers.push(timer);
     if (this.#idle && when < this.#idleDeadline) this.#wakePump();
@@ -759,6 +797,11 @@ export class EventLoop {
     };
     if (record.sourceTraceback !== undefined) context.sourceTraceback = record.sourceTraceback;
     this.callExceptionHandler(context);
+  }
+
+  /** @internal A done callback added by user code threw. */
+  _reportDoneCallbackError(callback: (future: never) => void, future: unknown, error: unknown) {
+    this.#reportCallbackError(callback, future, error);
   }
 
   // Only done callbacks added by users can throw here; handles catch their own.

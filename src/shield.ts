@@ -53,7 +53,7 @@ export function shield<T>(aw: Awaitable<T>): Future<T> {
   const onOuterDone = () => {
     if (!inner.done()) inner.removeDoneCallback(onInnerDone);
   };
-  inner.addDoneCallback(markAwaitedBy(onInnerDone, outer));
-  outer.addDoneCallback(onOuterDone);
+  inner._addDoneCallback(markAwaitedBy(onInnerDone, outer));
+  outer._addDoneCallback(onOuterDone);
   return outer;
 }

@@ -133,7 +133,7 @@ export class TaskGroup {
     if (this.#aborting) throw new RuntimeError(`TaskGroup ${this} is shutting down`);
     const task = this.#loop!.createTask(...spec);
     this.#tasks.add(task as Task<unknown>);
-    task.addDoneCallback(this.#onTaskDone as (done: Future<T>) => void);
+    task._addDoneCallback(this.#onTaskDone as (done: Future<T>) => void);
     return task;
   }
 

@@ -16,7 +16,12 @@
 import { CancelledError, loopCancelledError, RuntimeError } from "./errors.ts";
 import { Future, isThenable, type Stepper } from "./futures.ts";
 import { Coroutine } from "./_waits.ts";
-import { runInTask, taskInContext } from "./_current_task.ts";
+import {
+  captureCreatorContext,
+  type CreatorContext,
+  startInCreatorContext,
+  taskInContext,
+} from "./_current_task.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
 import type { EventLoop } from "./loop.ts";
@@ -106,6 +111,8 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
   #args: unknown;
   #argStart = 0;
   #abort: AbortController | null = null;
+  // Until the first step: its creator's context, captured (see #init).
+  #context: CreatorContext | null = null;
 
   /**
    * Prefer `loop.createTask()` or `createTask()`.
@@ -162,6 +169,9 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
       this.#argStart = argStart;
     } else this.#args = null;
     this.#name = name === undefined ? ++taskCounter : String(name);
+    // The first step runs in the context of the code creating the task, as
+    // a Python task runs in a copy of its creator's contextvars.
+    this.#context = captureCreatorContext();
     loop._linkTask(this as Task<unknown>);
     loop._schedule(startTask, this as Task<unknown>);
   }
@@ -260,14 +270,17 @@ export class Task<T = unknown> extends Future<T> implements Stepper {
       this._mustCancel = false;
       this.#coro = coroName(this.#coro);
       this.#args = null;
+      this.#context = null;
       this.#bodyFailed(loopCancelledError(this._cancelMessage));
       return;
     }
     this.getLoop()._beginStep(this as Task<unknown>);
+    const context = this.#context!;
+    this.#context = null;
     // One context switch per task: the body and the handlers of its outcome
     // both start inside it (no closure: the task goes by a module slot).
     startingTask = this as Task<unknown>;
-    runInTask(this as Task<unknown>, Task.#firstStep);
+    startInCreatorContext(context, this as Task<unknown>, Task.#firstStep);
   }
 
   static readonly #firstStep = (): void => {

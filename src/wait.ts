@@ -149,8 +149,8 @@ class Waiting<F extends Future<unknown>> extends Waiter<[done: Set<F>, pending: 
     this.#returnWhen = returnWhen;
     this.#left = futures.size;
     markAwaitedBy(this.#onCompletion, this);
-    for (const future of futures) future.addDoneCallback(this.#onCompletion);
-    this.#timer = timeout === null ? null : loop.callLater(timeout, this.#release);
+    for (const future of futures) future._addDoneCallback(this.#onCompletion);
+    this.#timer = timeout === null ? null : loop._callLater(timeout, this.#release);
   }
 
   readonly #onCompletion = (future: Future<unknown>): void => {
@@ -277,9 +277,9 @@ class Deadline<T> extends Future<T> {
   constructor(inner: Future<T>, delay: number) {
     super(inner.getLoop());
     this.#inner = inner;
-    inner.addDoneCallback(markAwaitedBy(this.#onInnerDone, this));
+    inner._addDoneCallback(markAwaitedBy(this.#onInnerDone, this));
     if (delay <= 0) this.#expire();
-    else this.#timer = inner.getLoop().callLater(delay, this.#expire);
+    else this.#timer = inner.getLoop()._callLater(delay, this.#expire);
   }
 
   /**
@@ -362,9 +362,9 @@ export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future
     this.#loop = loop;
     this.#todo = futures;
     this.#left = futures.size;
-    for (const future of futures) future.addDoneCallback(this.#onCompletion);
+    for (const future of futures) future._addDoneCallback(this.#onCompletion);
     if (futures.size > 0 && timeout !== null) {
-      this.#timer = loop.callLater(timeout, this.#onTimeout);
+      this.#timer = loop._callLater(timeout, this.#onTimeout);
     }
   }
 
