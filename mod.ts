@@ -34,7 +34,10 @@ export {
   type CoroutineFunction,
   createTask,
   currentTask,
+  eagerTaskFactory,
   Task,
+  type TaskConstructorOptions,
+  type TaskFactory,
   type TaskOptions,
 } from "./src/tasks.ts";
 export { ensureFuture, type EnsureFutureOptions } from "./src/ensure_future.ts";

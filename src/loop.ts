@@ -34,7 +34,13 @@ import { reprValue } from "./_repr.ts";
 import { checkCallable, checkSeconds } from "./_checks.ts";
 import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
 import { captureCallbackContext, runOutsideTasks } from "./_current_task.ts";
-import { type CoroutineArgs, createTaskFromSpec, Task, wrapThenable } from "./tasks.ts";
+import {
+  type CoroutineArgs,
+  createTaskFromSpec,
+  Task,
+  type TaskFactory,
+  wrapThenable,
+} from "./tasks.ts";
 import {
   creationSite,
   debugFromEnvironment,
@@ -160,6 +166,7 @@ export class EventLoop {
   // Debug mode only: tasks already reported for ignoring a cancel.
   #ignoredCancels: WeakSet<Task<unknown>> | null = null;
   #exceptionHandler: ExceptionHandler | null = null;
+  #taskFactory: TaskFactory | null = null;
 
   // The tasks of this loop that are not done (for `allTasks`), in creation
   // order: a list threaded through the tasks' _prevTask/_nextTask, two
@@ -577,6 +584,28 @@ export class EventLoop {
   createTask<T, A extends unknown[]>(...spec: CoroutineArgs<T, A>): Task<T> {
     this.#checkClosed();
     return createTaskFromSpec<T>(this, spec);
+  }
+
+  /**
+   * Make the tasks of `createTask`, `loop.createTask` and
+   * `TaskGroup.createTask` with `factory` (`null`: plain tasks again).
+   * Python: `loop.set_task_factory`.
+   *
+   * @throws {TypeError} `task factory must be a callable or None` (in
+   * TypeScript's words) for anything else.
+   */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") {
+      throw new TypeError(
+        `task factory must be a function or null, received ${reprValue(factory)}`,
+      );
+    }
+    this.#taskFactory = factory;
+  }
+
+  /** The task factory, or `null`. Python: `loop.get_task_factory`. */
+  getTaskFactory(): TaskFactory | null {
+    return this.#taskFactory;
   }
 
   // -- the executor --------------------------------------------------------

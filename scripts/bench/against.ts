@@ -2,7 +2,7 @@
  * B1 and B5 on this tree and on another copy of the library, taking turns
  * in one process (median of 5 after a warm-up, beside their floors): how a
  * change costs, measured on a shared machine where separate runs are too
- * noisy to compare.
+ * noisy to compare. "eager tasks" runs this tree with `eagerTaskFactory`.
  *
  *     git worktree add /tmp/base main   # or any copy with a mod.ts
  *     deno run -A --v8-flags=--expose-gc scripts/bench/against.ts /tmp/base [N]
@@ -34,6 +34,16 @@ const ROUNDS = 5;
 
 const copy: Library = await import(pathToFileURL(resolve(other, "mod.ts")).href);
 
+// This tree with every task eager (`eagerTaskFactory`).
+const eager: Library = {
+  ...asyncio,
+  run: ((main: () => unknown) =>
+    asyncio.run(() => {
+      asyncio.getRunningLoop().setTaskFactory(asyncio.eagerTaskFactory);
+      return main();
+    })) as Library["run"],
+};
+
 async function timed(run: () => Promise<Sample>): Promise<number> {
   collectGarbage();
   return (await run()).value;
@@ -50,5 +60,6 @@ for (
     ["floor", () => timed(workloadById(id).prepare(N).floor)],
     ["this tree", () => timed(() => on(asyncio, N))],
     ["other", () => timed(() => on(copy, N))],
+    ["eager tasks", () => timed(() => on(eager, N))],
   ], ROUNDS);
 }
