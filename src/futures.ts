@@ -20,18 +20,20 @@ import type { EventLoop, UnretrievedRecord } from "./loop.ts";
 import type { Task } from "./tasks.ts";
 
 /**
- * @internal What waits on futures and is resumed by the loop, one step at a
- * time: a Task, or a library coroutine (`_waits.ts`). The loop's pump waits
- * for the step of one of them at a time (see `loop.ts`).
+ * What waits on futures and is resumed by the loop, one step at a time: a
+ * Task, or a library coroutine (`_waits.ts`). The loop's pump waits for the
+ * step of one of them at a time (see `loop.ts`). For the library's own use,
+ * but kept in the npm build's declarations, since `Task implements Stepper`
+ * needs it there.
  */
 export interface Stepper {
-  /** The pending future it is parked on, if any. */
+  /** @internal The pending future it is parked on, if any. */
   _waiter: Future<unknown> | null;
   getLoop(): EventLoop;
   done(): boolean;
-  /** It now waits on the pending `future`; `byCall`: the wait was started by a call it may not have awaited yet. */
+  /** @internal It now waits on the pending `future`; `byCall`: the wait was started by a call it may not have awaited yet. */
   _suspendOn(future: Future<unknown>, byCall: boolean): void;
-  /** `future`, which it waited on, is done: its step starts; the CancelledError to throw instead of the outcome, if any. */
+  /** @internal `future`, which it waited on, is done: its step starts; the CancelledError to throw instead of the outcome, if any. */
   _wakeUp(future: Future<unknown>): CancelledError | null;
 }
 

@@ -180,7 +180,7 @@ describe("debug mode: creation sites", () => {
       await task;
       for (const site of [future.sourceTraceback!, task.sourceTraceback!]) {
         assert.ok(site.length > 0);
-        assert.match(site[site.length - 1], /debug_test\.ts:\d+:\d+/);
+        assert.match(site[site.length - 1], /debug_test\.[jt]s:\d+:\d+/);
         assert.ok(site.every((frame) => !/\/src\/[a-z_]+\.ts/.test(frame)), site.join("\n"));
       }
     }, { debug: true });
@@ -203,7 +203,7 @@ describe("debug mode: creation sites", () => {
     assert.equal(reports.length, 1);
     assert.equal(reports[0].message, "Task exception was never retrieved");
     const site = reports[0].sourceTraceback as string[];
-    assert.match(site[site.length - 1], /debug_test\.ts/);
+    assert.match(site[site.length - 1], /debug_test\.[jt]s/);
   });
 
   it("shows the creation site in 'Task was destroyed but it is pending!' and the default handler prints it", async () => {
@@ -226,7 +226,7 @@ describe("debug mode: creation sites", () => {
     const lines = printed[0].split("\n");
     assert.equal(lines[0], "Task was destroyed but it is pending!");
     assert.equal(lines[1], "sourceTraceback: Object created at (most recent call last):");
-    assert.match(lines[lines.length - 2], /^ {2}at .*debug_test\.ts:\d+:\d+/);
+    assert.match(lines[lines.length - 2], /^ {2}at .*debug_test\.[jt]s:\d+:\d+/);
     assert.equal(lines[lines.length - 1], `task: ${pending}`);
   });
 
@@ -244,7 +244,7 @@ describe("debug mode: creation sites", () => {
     assert.equal(reports.length, 1);
     assert.equal(reports[0].message, "Exception in callback throws()");
     const site = reports[0].handleTraceback as string[];
-    assert.match(site[site.length - 1], /debug_test\.ts/);
+    assert.match(site[site.length - 1], /debug_test\.[jt]s/);
   });
 });
 

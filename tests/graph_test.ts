@@ -139,7 +139,7 @@ describe("captureCallGraph()", () => {
       const graph = captureCallGraph()!;
       assert.equal(graph.future, createTaskOf());
       assert.ok(graph.callStack.length >= 1);
-      assert.match(graph.callStack[0].frame, /graph_test\.ts:\d+:\d+/);
+      assert.match(graph.callStack[0].frame, /graph_test\.[jt]s:\d+:\d+/);
       assert.equal(captureCallGraph(null, { limit: 1 })!.callStack.length, 1);
       assert.equal(captureCallGraph(null, { limit: 0 })!.callStack.length, 0);
       assert.throws(() => captureCallGraph(null, { depth: -1 }), TypeError);
@@ -185,7 +185,7 @@ describe("formatCallGraph()", () => {
       // Deno records the async frames of an await; a runtime that does not
       // shows the function's name instead.
       if ("Deno" in globalThis) {
-        assert.match(text, /\| {3}async child \(.*graph_test\.ts:\d+:\d+\)/);
+        assert.match(text, /\| {3}async child \(.*graph_test\.[jt]s:\d+:\d+\)/);
       } else assert.match(text, /\| {3}async child/);
       child.cancel();
       await child.catch(() => {});
@@ -273,7 +273,7 @@ describe("run() in debug mode and Ctrl-C", () => {
     assert.equal(printed.length, 1);
     const lines = printed[0].split("\n");
     assert.match(lines[0], /^KeyboardInterrupt: the tasks of <EventLoop running debug=true>:$/);
-    assert.match(lines[1], /^└── Task\(name='Task-\d+'\) async main/);
+    assert.match(lines[1], /^└── Task\(name='Task-\d+'\) (async )?main/);
     assert.equal(lines[2], "    └── waits on <SleepFuture pending>");
   });
 });
