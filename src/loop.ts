@@ -347,6 +347,18 @@ export class EventLoop {
    *
    * Also turned on by `run(main, { debug: true })` and, for every new loop,
    * by the environment variable `ASYNCIO_TS_DEBUG=1`.
+   *
+   * @example A step that blocks the loop is logged
+   * ```ts
+   * import { getRunningLoop, run } from "@asyncio-ts/asyncio";
+   * await run(async function main() {
+   *   const loop = getRunningLoop();
+   *   loop.setLogger((line) => console.log(line));
+   *   loop.slowCallbackDuration = 0.01;
+   *   const end = Date.now() + 20;
+   *   while (Date.now() < end); // blocks the loop for 20 ms
+   * }, { debug: true }); // Executing <Task finished name='Task-1' coro=<main()>> took 0.020 seconds
+   * ```
    */
   setDebug(enabled: boolean): void {
     this.#debug = Boolean(enabled);
