@@ -24,6 +24,7 @@ export {
   type EventLoopOptions,
   type ExceptionContext,
   type ExceptionHandler,
+  type LoopLogger,
 } from "./src/loop.ts";
 export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./src/events.ts";
 export { LoopBound } from "./src/_loop_bound.ts";
@@ -34,7 +35,10 @@ export {
   type CoroutineFunction,
   createTask,
   currentTask,
+  eagerTaskFactory,
   Task,
+  type TaskConstructorOptions,
+  type TaskFactory,
   type TaskOptions,
 } from "./src/tasks.ts";
 export { ensureFuture, type EnsureFutureOptions } from "./src/ensure_future.ts";
@@ -75,6 +79,16 @@ export {
   type WaitOptions,
 } from "./src/wait.ts";
 export { shield } from "./src/shield.ts";
+export {
+  type CallGraphOptions,
+  captureCallGraph,
+  formatCallGraph,
+  formatTaskTree,
+  type FrameCallGraphEntry,
+  type FutureCallGraph,
+  printCallGraph,
+  printTaskTree,
+} from "./src/graph.ts";
 export { TaskGroup, taskGroup, type TaskGroupBody } from "./src/taskgroups.ts";
 export {
   MapLimited,

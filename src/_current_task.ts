@@ -14,10 +14,28 @@
  * and `scripts/bench/without_context.ts` what it costs the library's
  * spawn-gather and semaphore workloads).
  *
+ * A task runs in its creator's context, as a Python task runs in a copy of
+ * its creator's contextvars: its first step starts inside the context that
+ * was current where the task was created, so it sees the creator's
+ * `AsyncLocalStorage` values (and its later steps inherit them). The
+ * capture is a promise reaction, made at creation and let go when the step
+ * starts: the first step runs in a microtask, and the loop waits for it as
+ * for any step. Measured per task (Deno 2.9, Node 24): a reaction about
+ * 0.2-0.5 µs; `AsyncLocalStorage.snapshot()` 3-6 µs (an `AsyncResource`
+ * each, which Deno registers with a FinalizationRegistry); an
+ * `AsyncResource` alone costs as much as the reaction in B1 on Node 24.
+ * What it costs B1 and B5: `scripts/bench/against.ts`.
+ *
+ * Rejected: capturing only when the creator's context differs from the
+ * loop's own, which would cost nothing without user context, but needs the
+ * identity of the current context frame, which neither runtime exposes (a
+ * user's `als.run()` makes a frame that carries the library's own values
+ * too, so nothing the library can read tells it apart).
+ *
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import type { Task } from "./tasks.ts";
 
 const storage = new AsyncLocalStorage<Task<unknown>>();
@@ -39,6 +57,62 @@ export function runInTask<R>(task: Task<unknown>, body: () => R): R {
   } finally {
     outside = saved;
   }
+}
+
+/** @internal Where a task was created: what `startInCreatorContext` starts its first step in. */
+export type CreatorContext = () => void;
+
+/** @internal Capture the calling code's context, for a task being created. */
+export function captureCreatorContext(): CreatorContext {
+  const begin = new Promise<void>(captureResolve);
+  const resolve = capturedResolve!;
+  capturedResolve = null;
+  begin.then(beginCaptured);
+  return resolve;
+}
+
+/**
+ * @internal Run `body` (a task's first step) inside `context`, in a
+ * microtask, so that its continuations belong to `task`.
+ */
+export function startInCreatorContext(
+  context: CreatorContext,
+  task: Task<unknown>,
+  body: () => void,
+): void {
+  beginning = task;
+  beginningBody = body;
+  context();
+}
+
+// The task whose step startInCreatorContext let go, and its body: a handoff
+// to beginCaptured. The loop waits for that step before it starts another,
+// so the slots still hold them when the reaction runs.
+let beginning: Task<unknown> | null = null;
+let beginningBody: (() => void) | null = null;
+
+function beginCaptured(): void {
+  const task = beginning!;
+  const body = beginningBody!;
+  beginning = beginningBody = null;
+  runInTask(task, body);
+}
+
+// `new Promise(captureResolve)` hands its resolve function over without a
+// closure per call.
+let capturedResolve: (() => void) | null = null;
+function captureResolve(resolve: () => void): void {
+  capturedResolve = resolve;
+}
+
+/**
+ * @internal The calling code's context, for a callback that must run in it
+ * synchronously (a handle of `callSoon`, a done callback): an
+ * `AsyncResource`, dearer than a task's capture on Deno, but only callbacks
+ * users schedule themselves pay for it.
+ */
+export function captureCallbackContext(): AsyncResource {
+  return new AsyncResource("asyncio-ts.callback");
 }
 
 /** The task whose code is running, or `undefined` outside every task. */

@@ -11,26 +11,29 @@
  */
 
 import { CancelledError, InvalidStateError, loopCancelledError, RuntimeError } from "./errors.ts";
-import { taskInContext } from "./_current_task.ts";
+import { captureCallbackContext, taskInContext } from "./_current_task.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
 import { checkFunction } from "./_checks.ts";
+import { creationSite, recordAwaitSite, recordCreationSite } from "./_debug.ts";
 import type { EventLoop, UnretrievedRecord } from "./loop.ts";
 import type { Task } from "./tasks.ts";
 
 /**
- * @internal What waits on futures and is resumed by the loop, one step at a
- * time: a Task, or a library coroutine (`_waits.ts`). The loop's pump waits
- * for the step of one of them at a time (see `loop.ts`).
+ * What waits on futures and is resumed by the loop, one step at a time: a
+ * Task, or a library coroutine (`_waits.ts`). The loop's pump waits for the
+ * step of one of them at a time (see `loop.ts`). For the library's own use,
+ * but kept in the npm build's declarations, since `Task implements Stepper`
+ * needs it there.
  */
 export interface Stepper {
-  /** The pending future it is parked on, if any. */
+  /** @internal The pending future it is parked on, if any. */
   _waiter: Future<unknown> | null;
   getLoop(): EventLoop;
   done(): boolean;
-  /** It now waits on the pending `future`; `byCall`: the wait was started by a call it may not have awaited yet. */
+  /** @internal It now waits on the pending `future`; `byCall`: the wait was started by a call it may not have awaited yet. */
   _suspendOn(future: Future<unknown>, byCall: boolean): void;
-  /** `future`, which it waited on, is done: its step starts; the CancelledError to throw instead of the outcome, if any. */
+  /** @internal `future`, which it waited on, is done: its step starts; the CancelledError to throw instead of the outcome, if any. */
   _wakeUp(future: Future<unknown>): CancelledError | null;
 }
 
@@ -101,6 +104,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const owner = loop ?? runningLoopOrNull();
     if (owner === null) throw new RuntimeError("no running event loop");
     this.#loop = owner;
+    if (owner.getDebug()) recordCreationSite(this);
+  }
+
+  /**
+   * Where the future was created (oldest frame first, the library's own
+   * frames left out), if debug mode was on then; else `undefined`. Python:
+   * `Future._source_traceback`.
+   */
+  get sourceTraceback(): readonly string[] | undefined {
+    return creationSite(this);
   }
 
   /** The loop this future belongs to. */
@@ -197,11 +210,28 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /**
    * Call `callback(future)` once the future is done, through the loop's
-   * `callSoon` (at once, if it is already done).
+   * `callSoon` (at once, if it is already done). It runs in the context of
+   * the code adding it (its `AsyncLocalStorage` values), as in Python.
    */
   addDoneCallback(callback: DoneCallback<T>): void {
     checkFunction(callback, "add a done callback");
     if (this._state !== "pending") this.#loop.callSoon(callback, this);
+    else {
+      const context = captureCallbackContext();
+      this.#addCallback(
+        runInItsContext,
+        new InContext(callback as DoneCallback<unknown>, this, context),
+      );
+    }
+  }
+
+  /**
+   * @internal `addDoneCallback` for the library's own callbacks (gather,
+   * shield, ...): no context is captured, and call graphs can read the
+   * combinator's mark on it (`markAwaitedBy`).
+   */
+  _addDoneCallback(callback: DoneCallback<T>): void {
+    if (this._state !== "pending") this.#loop._schedule(callback, this);
     else this.#addCallback(callback, PASS_FUTURE);
   }
 
@@ -211,9 +241,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (callbacks === null) return 0;
     let removed = 0;
     for (let i = 0; i < callbacks.length; i += 2) {
-      if (callbacks[i] !== callback || callbacks[i + 1] !== PASS_FUTURE) {
-        this.#addCallback(callbacks[i], callbacks[i + 1]);
-      } else removed++;
+      const argument = callbacks[i + 1];
+      const matches = argument === PASS_FUTURE
+        ? callbacks[i] === callback
+        : callbacks[i] === runInItsContext && (argument as InContext).callback === callback;
+      if (matches) removed++;
+      else this.#addCallback(callbacks[i], argument);
     }
     return removed;
   }
@@ -329,8 +362,27 @@ export class Future<T = unknown> implements PromiseLike<T> {
       );
     } else {
       this.#addCallback(resumeWaiting, waiting);
+      // A body that returned this future has no await to show.
+      if (this.#loop.getDebug() && !(waiting instanceof BodyWait)) recordAwaitSite(awaiter);
       awaiter._suspendOn(this as Future<unknown>, byCall);
     }
+  }
+
+  /**
+   * @internal Who waits for this future, read from its callbacks (call
+   * graphs, `graph.ts`): the task or library coroutine suspended on it, and
+   * the future a combinator finishes from a done callback it marked with
+   * `markAwaitedBy`. Pushed onto `out`; nothing is kept per future.
+   */
+  _awaitedBy(out: unknown[]): void {
+    const callback = this.#callback;
+    if (callback === null) return;
+    if (callback !== MANY) {
+      pushAwaiter(callback, this.#argument, out);
+      return;
+    }
+    const pairs = this.#argument as unknown[];
+    for (let i = 0; i < pairs.length; i += 2) pushAwaiter(pairs[i], pairs[i + 1], out);
   }
 
   toString(): string {
@@ -689,6 +741,50 @@ class NativeWait extends Waiting {
 
   deliver(failed: boolean, value: unknown): void {
     (failed ? this.reject : this.resolve)(value);
+  }
+}
+
+// The property of a combinator's done callback that names the future it
+// finishes (see markAwaitedBy).
+const AWAITED_BY = Symbol("awaited by");
+
+/**
+ * @internal Mark `callback`, a done callback a combinator (gather, shield,
+ * waitFor, wait, TaskGroup) adds to the futures it follows, as finishing
+ * `outer`: call graphs then see `outer` (or, for a TaskGroup, its parent
+ * task) waiting on each of them. One property on the combinator's one
+ * callback, not a field per future.
+ */
+export function markAwaitedBy<C extends object>(callback: C, outer: Future<unknown>): C {
+  (callback as { [AWAITED_BY]?: Future<unknown> })[AWAITED_BY] = outer;
+  return callback;
+}
+
+function pushAwaiter(callback: unknown, argument: unknown, out: unknown[]): void {
+  if (callback === resumeWaiting) {
+    const awaiter = (argument as Waiting).awaiter;
+    if (awaiter !== undefined) out.push(awaiter);
+  } else if (argument === PASS_FUTURE) {
+    const outer = (callback as { [AWAITED_BY]?: Future<unknown> })[AWAITED_BY];
+    if (outer !== undefined) out.push(outer);
+  }
+}
+
+/** A done callback added by user code, with the context it runs in. */
+class InContext {
+  constructor(
+    readonly callback: DoneCallback<unknown>,
+    readonly future: Future<unknown>,
+    readonly context: ReturnType<typeof captureCallbackContext>,
+  ) {}
+}
+
+/** The loop callback for a user's done callback: run it in its context. */
+function runInItsContext(entry: InContext): void {
+  try {
+    entry.context.runInAsyncScope(entry.callback, null, entry.future);
+  } catch (error) {
+    entry.future.getLoop()._reportDoneCallbackError(entry.callback, entry.future, error);
   }
 }
 

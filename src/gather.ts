@@ -5,7 +5,7 @@
  */
 
 import { loopCancelledError } from "./errors.ts";
-import { Future, isThenable } from "./futures.ts";
+import { Future, isThenable, markAwaitedBy } from "./futures.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
 import type { EventLoop } from "./loop.ts";
@@ -167,10 +167,11 @@ export function gather(...input: unknown[]): Future<unknown[]> {
   };
   // Children done already count now, so a gather of done children is done
   // at once (Python 3.12+); the others tell it when they finish.
+  markAwaitedBy(onChildDone, outer);
   for (let i = 0; i < total; i++) {
     const child = children[i];
     if (child.done()) onChildDone(child);
-    else child.addDoneCallback(onChildDone);
+    else child._addDoneCallback(onChildDone);
   }
   return outer;
 }

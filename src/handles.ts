@@ -6,6 +6,7 @@
 
 import { isThenable } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
+import type { AsyncResource } from "node:async_hooks";
 
 // deno-lint-ignore no-explicit-any
 type AnyCallback = (...args: any[]) => unknown;
@@ -27,14 +28,23 @@ export class Handle {
   #callback: AnyCallback | null;
   #args: readonly unknown[];
   #cancelled = false;
+  // The context the callback runs in: its scheduler's (null for the
+  // library's own callbacks, which need none).
+  #context: AsyncResource | null;
   /** The loop the callback is scheduled on. */
   protected readonly loop: EventLoop;
 
   /** @internal Created by the loop's `callSoon`/`callLater`/`callAt`. */
-  constructor(callback: AnyCallback, args: readonly unknown[], loop: EventLoop) {
+  constructor(
+    callback: AnyCallback,
+    args: readonly unknown[],
+    loop: EventLoop,
+    context: AsyncResource | null = null,
+  ) {
     this.#callback = callback;
     this.#args = args;
     this.loop = loop;
+    this.#context = context;
   }
 
   /** Stop the callback from running. Calling it again does nothing. */
@@ -43,6 +53,7 @@ export class Handle {
     this.#cancelled = true;
     this.#callback = null;
     this.#args = [];
+    this.#context = null;
   }
 
   /** Whether `cancel()` was called. */
@@ -60,7 +71,10 @@ export class Handle {
     if (callback === null) return;
     let returned: unknown;
     try {
-      returned = callback(...this.#args);
+      const context = this.#context;
+      returned = context === null
+        ? callback(...this.#args)
+        : context.runInAsyncScope(callback, null, ...this.#args);
     } catch (error) {
       this.#report(callback, error);
       return;
@@ -103,8 +117,9 @@ export class TimerHandle extends Handle {
     callback: AnyCallback,
     args: readonly unknown[],
     loop: EventLoop,
+    context: AsyncResource | null = null,
   ) {
-    super(callback, args, loop);
+    super(callback, args, loop, context);
     this.#when = when;
     this.sequence = sequence;
   }

@@ -33,8 +33,21 @@ import { describeCallback, Handle, TimerHandle } from "./handles.ts";
 import { reprValue } from "./_repr.ts";
 import { checkCallable, checkSeconds } from "./_checks.ts";
 import { runningLoopOrNull, setRunningLoop } from "./_running_loop.ts";
-import { runOutsideTasks } from "./_current_task.ts";
-import { type CoroutineArgs, createTaskFromSpec, type Task, wrapThenable } from "./tasks.ts";
+import { captureCallbackContext, runOutsideTasks } from "./_current_task.ts";
+import {
+  type CoroutineArgs,
+  createTaskFromSpec,
+  Task,
+  type TaskFactory,
+  wrapThenable,
+} from "./tasks.ts";
+import {
+  creationSite,
+  debugFromEnvironment,
+  formatCreationSite,
+  isAsyncFunction,
+  recordCreationSite,
+} from "./_debug.ts";
 import { TimerHeap } from "./_timer_heap.ts";
 import {
   addLoopSignalHandler,
@@ -57,11 +70,20 @@ export interface EventLoopOptions {
    */
   clock?: Clock;
   /**
-   * Debug mode: slow callbacks and steps are logged.
-   * @default false
+   * Debug mode (see `EventLoop.setDebug`).
+   * @default true if the environment variable `ASYNCIO_TS_DEBUG` is set
+   * (and, on Deno, readable without a prompt), else false
    */
   debug?: boolean;
+  /**
+   * Where debug mode's warnings go (slow callbacks, an ignored cancel).
+   * @default `console.warn`
+   */
+  logger?: LoopLogger;
 }
+
+/** Receives the loop's debug-mode warnings, one line (or block) each. */
+export type LoopLogger = (message: string) => void;
 
 /**
  * What the exception handler receives. `message` says what happened; the
@@ -91,6 +113,8 @@ export interface UnretrievedRecord {
   /** The future's description when it failed, for a report after it was collected. */
   readonly description: string;
   readonly kind: string;
+  /** Where the future was created, if debug mode recorded it. */
+  readonly sourceTraceback: readonly string[] | undefined;
 }
 
 /**
@@ -133,7 +157,16 @@ export class EventLoop {
   #stopping = false;
   #closed = false;
   #debug: boolean;
+  #slowCallbackDuration = 0.1;
+  #logger: LoopLogger;
+  // Debug mode only: the step the pump waits for and when it began, to
+  // time it when it ends (see #runBatchDebug).
+  #timedStep: Stepper | null = null;
+  #timedStepStart = 0;
+  // Debug mode only: tasks already reported for ignoring a cancel.
+  #ignoredCancels: WeakSet<Task<unknown>> | null = null;
   #exceptionHandler: ExceptionHandler | null = null;
+  #taskFactory: TaskFactory | null = null;
 
   // The tasks of this loop that are not done (for `allTasks`), in creation
   // order: a list threaded through the tasks' _prevTask/_nextTask, two
@@ -169,7 +202,8 @@ export class EventLoop {
 
   constructor(options: EventLoopOptions = {}) {
     this.#clock = options.clock ?? new MonotonicClock();
-    this.#debug = options.debug ?? false;
+    this.#debug = options.debug ?? debugFromEnvironment();
+    this.#logger = options.logger ?? defaultLogger;
   }
 
   // -- running and stopping ------------------------------------------------
@@ -195,6 +229,7 @@ export class EventLoop {
       this.#stopping = false;
       this.#running = false;
       this.#stepping = null;
+      this.#timedStep = null;
       setRunningLoop(null);
     }
   }
@@ -217,7 +252,7 @@ export class EventLoop {
       if (!done.cancelled()) done.exception();
       this.stop();
     };
-    future.addDoneCallback(stopWhenDone);
+    future._addDoneCallback(stopWhenDone);
     try {
       await this.runForever();
     } finally {
@@ -252,7 +287,13 @@ export class EventLoop {
     this.#timers.clear();
     for (const task of this._liveTasks()) {
       if (!task.done()) {
-        this.callExceptionHandler({ message: "Task was destroyed but it is pending!", task });
+        const context: ExceptionContext = {
+          message: "Task was destroyed but it is pending!",
+          task,
+        };
+        const site = creationSite(task);
+        if (site !== undefined) context.sourceTraceback = site;
+        this.callExceptionHandler(context);
       }
     }
     const executor = this.#defaultExecutor;
@@ -283,28 +324,123 @@ export class EventLoop {
     return this.#clock.now();
   }
 
-  /** Whether debug mode is on. */
+  /** Whether debug mode is on. Python: `loop.get_debug()`. */
   getDebug(): boolean {
     return this.#debug;
   }
 
-  /** Turn debug mode on or off. */
+  /**
+   * Turn debug mode on or off. Python: `loop.set_debug()`. In debug mode:
+   *
+   * - a callback or a task step that runs longer than
+   *   `slowCallbackDuration` is logged (`Executing <Task ...> took 0.302
+   *   seconds`); a step runs from the callback that resumed the task until
+   *   the task awaits again or ends;
+   * - futures, tasks and handles made from then on record where they were
+   *   created, and the reports about them show it ("Task exception was
+   *   never retrieved", "Task was destroyed but it is pending!", an error in
+   *   a callback);
+   * - `callSoon`, `callLater` and `callAt` refuse an async function;
+   * - a task cancelled while it awaits a promise that is not the library's
+   *   (which the cancel cannot interrupt) and still not stopped after
+   *   `slowCallbackDuration` is logged once.
+   *
+   * Also turned on by `run(main, { debug: true })` and, for every new loop,
+   * by the environment variable `ASYNCIO_TS_DEBUG=1`.
+   *
+   * @example A step that blocks the loop is logged
+   * ```ts
+   * import { getRunningLoop, run } from "@asyncio-ts/asyncio";
+   * await run(async function main() {
+   *   const loop = getRunningLoop();
+   *   loop.setLogger((line) => console.log(line));
+   *   loop.slowCallbackDuration = 0.01;
+   *   const end = Date.now() + 20;
+   *   while (Date.now() < end); // blocks the loop for 20 ms
+   * }, { debug: true }); // Executing <Task finished name='Task-1' coro=<main()>> took 0.020 seconds
+   * ```
+   */
   setDebug(enabled: boolean): void {
     this.#debug = Boolean(enabled);
+  }
+
+  /**
+   * In debug mode, callbacks and task steps that run longer than this many
+   * seconds are logged. Python: `loop.slow_callback_duration`.
+   * @default 0.1
+   */
+  get slowCallbackDuration(): number {
+    return this.#slowCallbackDuration;
+  }
+
+  set slowCallbackDuration(seconds: number) {
+    checkSeconds(seconds, "slowCallbackDuration");
+    if (seconds < 0) {
+      throw new RangeError(
+        `Cannot set slowCallbackDuration: expected a number of seconds >= 0, received ${seconds}`,
+      );
+    }
+    this.#slowCallbackDuration = seconds;
+  }
+
+  /**
+   * Send debug mode's warnings to `logger` (`null`: back to `console.warn`).
+   * Python's asyncio logs them on its `asyncio` logger.
+   */
+  setLogger(logger: LoopLogger | null): void {
+    if (logger !== null) checkCallable(logger, "setLogger");
+    this.#logger = logger ?? defaultLogger;
+  }
+
+  /**
+   * @internal Debug mode: `task` was cancelled while no library wait could
+   * take the cancel. If it is still parked on a foreign promise after
+   * `slowCallbackDuration`, say so, once per task.
+   */
+  _watchIgnoredCancel(task: Task<unknown>): void {
+    if (this.#closed || this.#ignoredCancels?.has(task)) return;
+    this._callLater(this.#slowCallbackDuration, this.#checkIgnoredCancel, task);
+  }
+
+  readonly #checkIgnoredCancel = (task: Task<unknown>): void => {
+    if (task.done() || !task._mustCancel || !this.#foreignParked.has(task)) return;
+    this.#ignoredCancels ??= new WeakSet();
+    if (this.#ignoredCancels.has(task)) return;
+    this.#ignoredCancels.add(task);
+    this._log(
+      `${task} was cancelled ${this.#slowCallbackDuration.toFixed(3)} seconds ago and still ` +
+        "awaits a promise that is not the library's, which a cancel cannot interrupt: it gets " +
+        "the CancelledError at its next library await. Hand task.signal to the API it awaits " +
+        "(fetch(url, { signal: task.signal })), or await ensureFuture(promise) so that the " +
+        "cancel ends the wait.",
+    );
+  };
+
+  /** @internal Log one debug-mode warning; a logger that throws is ignored. */
+  _log(message: string): void {
+    try {
+      this.#logger(message);
+    } catch {
+      // A warning must never break the loop.
+    }
   }
 
   // -- scheduling callbacks ------------------------------------------------
 
   /**
    * Run `callback(...args)` at the next iteration, after the callbacks already
-   * scheduled (FIFO).
+   * scheduled (FIFO). It runs in the context of the code calling
+   * `callSoon` (its `AsyncLocalStorage` values), as in Python, as do the
+   * callbacks of `callLater` and `callAt`.
    *
    * @throws {RuntimeError} `Event loop is closed`.
    */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
     this.#checkClosed();
     checkCallable(callback, "callSoon");
-    const handle = new Handle(callback, args, this);
+    if (this.#debug) checkNotAsync(callback, "callSoon");
+    const handle = new Handle(callback, args, this, captureCallbackContext());
+    if (this.#debug) recordCreationSite(handle);
     this.#ready.push(runHandle, handle);
     if (this.#idle) this.#wakePump();
     return handle;
@@ -323,6 +459,7 @@ export class EventLoop {
     ...args: A
   ): TimerHandle {
     checkSeconds(delay, "delay");
+    if (this.#debug) checkNotAsync(callback, "callLater");
     return this.callAt(this.time() + delay, callback, ...args);
   }
 
@@ -335,7 +472,45 @@ export class EventLoop {
     checkSeconds(when, "when");
     this.#checkClosed();
     checkCallable(callback, "callAt");
-    const timer = new TimerHandle(when, this.#timerSequence++, callback, args, this);
+    if (this.#debug) checkNotAsync(callback, "callAt");
+    return this.#addTimer(when, callback, args, captureCallbackContext());
+  }
+
+  /**
+   * @internal `callLater` for the library's own callbacks, which need no
+   * context: nothing is captured.
+   */
+  _callLater<A extends unknown[]>(
+    delay: number,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
+    return this._callAt(this.time() + delay, callback, ...args);
+  }
+
+  /** @internal `callAt` for the library's own callbacks (no context captured). */
+  _callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A) {
+    this.#checkClosed();
+    return this.#addTimer(when, callback as (...args: never[]) => unknown, args, null);
+  }
+
+  /** @internal `callSoon` for the library's own callbacks (no context captured). */
+  _callSoon(callback: () => unknown): Handle {
+    this.#checkClosed();
+    const handle = new Handle(callback, [], this);
+    this.#ready.push(runHandle, handle);
+    if (this.#idle) this.#wakePump();
+    return handle;
+  }
+
+  #addTimer(
+    when: number,
+    callback: (...args: never[]) => unknown,
+    args: readonly unknown[],
+    context: ReturnType<typeof captureCallbackContext> | null,
+  ): TimerHandle {
+    const timer = new TimerHandle(when, this.#timerSequence++, callback, args, this, context);
+    if (this.#debug) recordCreationSite(timer);
     this.#timers.push(timer);
     if (this.#idle && when < this.#idleDeadline) this.#wakePump();
     return timer;
@@ -421,6 +596,28 @@ export class EventLoop {
   createTask<T, A extends unknown[]>(...spec: CoroutineArgs<T, A>): Task<T> {
     this.#checkClosed();
     return createTaskFromSpec<T>(this, spec);
+  }
+
+  /**
+   * Make the tasks of `createTask`, `loop.createTask` and
+   * `TaskGroup.createTask` with `factory` (`null`: plain tasks again).
+   * Python: `loop.set_task_factory`.
+   *
+   * @throws {TypeError} `task factory must be a callable or None` (in
+   * TypeScript's words) for anything else.
+   */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") {
+      throw new TypeError(
+        `task factory must be a function or null, received ${reprValue(factory)}`,
+      );
+    }
+    this.#taskFactory = factory;
+  }
+
+  /** The task factory, or `null`. Python: `loop.get_task_factory`. */
+  getTaskFactory(): TaskFactory | null {
+    return this.#taskFactory;
   }
 
   // -- the executor --------------------------------------------------------
@@ -606,7 +803,12 @@ export class EventLoop {
     for (const key of Object.keys(context).sort()) {
       if (key === "message" || key === "exception") continue;
       const value = context[key];
-      lines.push(`${key}: ${typeof value === "string" ? value : reprValue(value)}`);
+      if (key === "sourceTraceback" || key === "handleTraceback") {
+        const heading = key === "sourceTraceback" ? "Object created at" : "Handle created at";
+        lines.push(`${key}: ${formatCreationSite(heading, value as string[])}`);
+      } else {
+        lines.push(`${key}: ${typeof value === "string" ? value : reprValue(value)}`);
+      }
     }
     if ("exception" in context) {
       const error = context.exception;
@@ -617,9 +819,15 @@ export class EventLoop {
 
   /**
    * Hand `context` to the exception handler. If a custom handler throws, the
-   * default one logs that (`Unhandled error in exception handler`).
+   * default one logs that (`Unhandled error in exception handler`). In debug
+   * mode a `handle` created then brings its creation site
+   * (`handleTraceback`), as a future or task does (`sourceTraceback`).
    */
   callExceptionHandler(context: ExceptionContext): void {
+    if (this.#debug && context.handle instanceof Handle && !("handleTraceback" in context)) {
+      const site = creationSite(context.handle);
+      if (site !== undefined) context = { ...context, handleTraceback: site };
+    }
     const handler = this.#exceptionHandler;
     if (handler === null) {
       this.#logSafely(context);
@@ -653,6 +861,7 @@ export class EventLoop {
       exception,
       description: String(future),
       kind: future.constructor.name,
+      sourceTraceback: this.#debug ? creationSite(future) : undefined,
     };
     this.#unretrieved.add(record);
     this.#collected.register(future, record, record);
@@ -666,11 +875,18 @@ export class EventLoop {
   }
 
   #reportUnretrieved(record: UnretrievedRecord, future: unknown): void {
-    this.callExceptionHandler({
+    const context: ExceptionContext = {
       message: `${record.kind} exception was never retrieved`,
       exception: record.exception,
       future,
-    });
+    };
+    if (record.sourceTraceback !== undefined) context.sourceTraceback = record.sourceTraceback;
+    this.callExceptionHandler(context);
+  }
+
+  /** @internal A done callback added by user code threw. */
+  _reportDoneCallbackError(callback: (future: never) => void, future: unknown, error: unknown) {
+    this.#reportCallbackError(callback, future, error);
   }
 
   // Only done callbacks added by users can throw here; handles catch their own.
@@ -735,6 +951,7 @@ export class EventLoop {
    * task: the rest of the batch waits until the task's step is over.
    */
   #runBatch(): boolean {
+    if (this.#debug) return this.#runBatchDebug();
     const batch = this.#batch!;
     this.#inBatch = true;
     try {
@@ -763,8 +980,62 @@ export class EventLoop {
     return true;
   }
 
+  /**
+   * `#runBatch` in debug mode: the same, timing each callback, and each
+   * task step to its end (`#endTimedStep`).
+   */
+  #runBatchDebug(): boolean {
+    const batch = this.#batch!;
+    const clock = this.#clock;
+    this.#inBatch = true;
+    try {
+      while (this.#batchIndex < batch.length) {
+        const index = this.#batchIndex;
+        this.#batchIndex = index + 2;
+        const callback = batch[index] as (argument: unknown) => void;
+        const argument = batch[index + 1];
+        const start = clock.now();
+        try {
+          callback(argument);
+        } catch (error) {
+          this.#reportCallbackError(callback, argument, error);
+        }
+        if (this.#stepping !== null) {
+          this.#timedStep = this.#stepping;
+          this.#timedStepStart = start;
+          this.#sentinel ??= setImmediate(this.#stallSentinel);
+          return false;
+        }
+        const took = clock.now() - start;
+        if (took >= this.#slowCallbackDuration) {
+          this._log(
+            `Executing ${describeReady(callback, argument)} took ${took.toFixed(3)} seconds`,
+          );
+        }
+      }
+    } finally {
+      this.#inBatch = false;
+    }
+    batch.length = 0;
+    this.#spareBatch = batch;
+    this.#batch = null;
+    return true;
+  }
+
+  // Debug mode: the step timed by #runBatchDebug is over (it suspended,
+  // ended, or parked on a foreign promise).
+  #endTimedStep(): void {
+    const stepper = this.#timedStep!;
+    this.#timedStep = null;
+    const took = this.#clock.now() - this.#timedStepStart;
+    if (took >= this.#slowCallbackDuration) {
+      this._log(`Executing ${stepper} took ${took.toFixed(3)} seconds`);
+    }
+  }
+
   readonly #continueBatch = (): void => {
     try {
+      if (this.#timedStep !== null) this.#endTimedStep();
       if (!this.#runBatch()) return;
       if (this.#stopping) this.#finishRun(null);
       else this.#iterate();
@@ -909,10 +1180,33 @@ export class EventLoop {
 
 function noFinish(): void {}
 
+function defaultLogger(message: string): void {
+  console.warn(message);
+}
+
+/**
+ * Debug mode's check of a callback (CPython's wording): an async function
+ * would start a promise nobody awaits.
+ *
+ * @throws {TypeError} `coroutines cannot be used with <api>()`.
+ */
+function checkNotAsync(callback: unknown, api: string): void {
+  if (isAsyncFunction(callback)) {
+    throw new TypeError(`coroutines cannot be used with ${api}()`);
+  }
+}
+
 // What _endStepSoon chains onto: a promise already settled, so its reaction
 // is queued at once.
 const settled = Promise.resolve();
 
 function runHandle(handle: Handle): void {
   handle.run();
+}
+
+/** A ready callback as debug mode's log shows it: the handle, or the task it starts. */
+function describeReady(callback: (argument: never) => void, argument: unknown): string {
+  if (callback === runHandle) return String(argument);
+  if (argument instanceof Task) return String(argument);
+  return `<Handle ${describeCallback(callback)}>`;
 }

@@ -19,6 +19,7 @@ import {
   type SignalHandler,
 } from "./signals.ts";
 import { checkCoroutine, type Task } from "./tasks.ts";
+import { formatTaskTree } from "./graph.ts";
 
 /** What `run` and `Runner.run` accept as the main coroutine: an async function. */
 export type MainCoroutine<T> = () => T | PromiseLike<T>;
@@ -95,7 +96,8 @@ export class Runner {
    * runner's loop until it is done; resolves with its result.
    *
    * Ctrl-C (Python 3.11+): unless other code listens for SIGINT, the first
-   * SIGINT cancels the main task, and if main lets the CancelledError out,
+   * SIGINT cancels the main task (in debug mode it first prints the tree
+   * of the loop's tasks, `formatTaskTree`, to stderr), and if main lets the CancelledError out,
    * `run` raises `KeyboardInterrupt` instead (a main that handles it returns
    * normally). A second SIGINT stops the loop at the end of its current
    * iteration and raises `KeyboardInterrupt`. The listener is removed when
@@ -169,6 +171,11 @@ export class Runner {
   // means at the end of the current loop iteration.
   #onSigint(task: Task<unknown>): void {
     this.#interruptCount++;
+    const loop = this.#loop;
+    if (this.#interruptCount === 1 && loop !== null && loop.getDebug() && !loop.isClosed()) {
+      // Debug mode: show where everything waits before cancelling it all.
+      console.error(`KeyboardInterrupt: the tasks of ${loop}:\n${formatTaskTree(loop)}`);
+    }
     if (this.#interruptCount === 1 && !task.done()) {
       task.cancel();
       return;

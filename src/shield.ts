@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Future } from "./futures.ts";
+import { type Future, markAwaitedBy } from "./futures.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import type { Awaitable } from "./wait.ts";
 
@@ -53,7 +53,7 @@ export function shield<T>(aw: Awaitable<T>): Future<T> {
   const onOuterDone = () => {
     if (!inner.done()) inner.removeDoneCallback(onInnerDone);
   };
-  inner.addDoneCallback(onInnerDone);
-  outer.addDoneCallback(onOuterDone);
+  inner._addDoneCallback(markAwaitedBy(onInnerDone, outer));
+  outer._addDoneCallback(onOuterDone);
   return outer;
 }

@@ -90,7 +90,7 @@ class SleepFuture<T> extends Future<T> {
 
   constructor(loop: EventLoop, delay: number, result: T) {
     super(loop);
-    this.#timer = loop.callLater(delay, wakeSleeper, this as SleepFuture<unknown>, result);
+    this.#timer = loop._callLater(delay, wakeSleeper, this as SleepFuture<unknown>, result);
   }
 
   override cancel(message?: string): boolean {

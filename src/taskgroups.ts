@@ -17,7 +17,7 @@
  */
 
 import { CancelledError, ExceptionGroup, KeyboardInterrupt, RuntimeError } from "./errors.ts";
-import type { Future } from "./futures.ts";
+import { type Future, markAwaitedBy } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { type CoroutineArgs, currentTask, type Task } from "./tasks.ts";
@@ -133,7 +133,7 @@ export class TaskGroup {
     if (this.#aborting) throw new RuntimeError(`TaskGroup ${this} is shutting down`);
     const task = this.#loop!.createTask(...spec);
     this.#tasks.add(task as Task<unknown>);
-    task.addDoneCallback(this.#onTaskDone as (done: Future<T>) => void);
+    task._addDoneCallback(this.#onTaskDone as (done: Future<T>) => void);
     return task;
   }
 
@@ -145,6 +145,8 @@ export class TaskGroup {
       throw new RuntimeError(`TaskGroup ${this} cannot determine the parent task`);
     }
     this.#parent = parent;
+    // Call graphs show the children awaited by the parent, as Python's.
+    markAwaitedBy(this.#onTaskDone, parent);
     this.#entered = true;
   }
 

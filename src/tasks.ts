@@ -16,7 +16,13 @@
 import { CancelledError, loopCancelledError, RuntimeError } from "./errors.ts";
 import { Future, isThenable } from "./futures.ts";
 import { Coroutine } from "./_waits.ts";
-import { runInTask, taskInContext } from "./_current_task.ts";
+import {
+  captureCreatorContext,
+  type CreatorContext,
+  runInTask,
+  startInCreatorContext,
+  taskInContext,
+} from "./_current_task.ts";
 import { requireRunningLoop } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
 import type { EventLoop } from "./loop.ts";
@@ -36,6 +42,33 @@ export interface TaskOptions {
    */
   name?: string;
 }
+
+/** What `new Task()` takes besides the function: `TaskOptions`, the loop and the arguments. */
+export interface TaskConstructorOptions extends TaskOptions {
+  /** @default the running loop */
+  loop?: EventLoop;
+  /** The arguments `coro` is called with. @default none */
+  args?: readonly unknown[];
+  /**
+   * Start the body at once, in the constructor, when the loop is running:
+   * it runs until its first suspension, and a body that finishes without
+   * suspending never goes through the loop. Python 3.12: `eager_start`.
+   * @default false
+   */
+  eagerStart?: boolean;
+}
+
+/**
+ * Makes the tasks of a loop that has it (`loop.setTaskFactory`): called by
+ * `createTask`, `loop.createTask` and `TaskGroup.createTask` with the loop,
+ * the function and the options (name and arguments). Python: a task
+ * factory, `factory(loop, coro, **kwargs)`.
+ */
+export type TaskFactory = (
+  loop: EventLoop,
+  coro: CoroutineFunction<unknown, unknown[]>,
+  options: TaskConstructorOptions,
+) => Task<unknown>;
 
 /**
  * The arguments of `createTask`: a function with its arguments, optionally
@@ -106,6 +139,8 @@ export class Task<T = unknown> extends Future<T> {
   #args: unknown;
   #argStart = 0;
   #abort: AbortController | null = null;
+  // Until the first step: its creator's context, captured (see #init).
+  #context: CreatorContext | null = null;
 
   /**
    * Prefer `loop.createTask()` or `createTask()`.
@@ -116,10 +151,7 @@ export class Task<T = unknown> extends Future<T> {
    * @throws {RuntimeError} `Event loop is closed`; `no running event loop`
    * without `options.loop`.
    */
-  constructor(
-    coro: CoroutineFunction<T, unknown[]>,
-    options: TaskOptions & { loop?: EventLoop; args?: readonly unknown[] } = {},
-  ) {
+  constructor(coro: CoroutineFunction<T, unknown[]>, options: TaskConstructorOptions = {}) {
     const handedOff = options === HANDED_OFF;
     const loop = handedOff ? handoff.loop! : options.loop ?? requireRunningLoop();
     super(loop);
@@ -128,7 +160,7 @@ export class Task<T = unknown> extends Future<T> {
       handoff.loop = handoff.spec = null;
       this.#initFromSpec(loop, spec);
     } else {
-      this.#init(loop, coro, options.name, options.args ?? null, 0);
+      this.#init(loop, coro, options.name, options.args ?? null, 0, options.eagerStart === true);
     }
   }
 
@@ -149,6 +181,7 @@ export class Task<T = unknown> extends Future<T> {
     name: unknown,
     args: readonly unknown[] | null,
     argStart: number,
+    eager = false,
   ): void {
     checkCoroutine(coro, "createTask");
     loop._checkOpen();
@@ -163,6 +196,16 @@ export class Task<T = unknown> extends Future<T> {
     } else this.#args = null;
     this.#name = name === undefined ? ++taskCounter : String(name);
     loop._linkTask(this as Task<unknown>);
+    if (eager && loop.isRunning()) {
+      // Already in the creator's context, inside the creator's step (the
+      // loop follows that one): the first step is part of it.
+      startingTask = this as Task<unknown>;
+      runInTask(this as Task<unknown>, Task.#firstStep);
+      return;
+    }
+    // The first step runs in the context of the code creating the task, as
+    // a Python task runs in a copy of its creator's contextvars.
+    this.#context = captureCreatorContext();
     loop._schedule(startTask, this as Task<unknown>);
   }
 
@@ -170,6 +213,21 @@ export class Task<T = unknown> extends Future<T> {
   getName(): string {
     const name = this.#name;
     return typeof name === "number" ? `Task-${name}` : name;
+  }
+
+  /**
+   * The function the task runs, until its first step; `null` from then on:
+   * a started body belongs to its own async function (the task keeps only
+   * its name, so that it does not hold the function's closure). Python:
+   * `Task.get_coro()` (which may return None for an eager task too).
+   */
+  getCoro(): CoroutineFunction<T, unknown[]> | null {
+    return typeof this.#coro === "function" ? this.#coro as CoroutineFunction<T, unknown[]> : null;
+  }
+
+  /** @internal The name of the task's function (`main`), for call graphs. */
+  _coroName(): string {
+    return coroName(this.#coro);
   }
 
   /** Rename the task. */
@@ -206,6 +264,8 @@ export class Task<T = unknown> extends Future<T> {
     if (this._waiter !== null && this._waiter.cancel(message)) return true;
     this._mustCancel = true;
     this._cancelMessage = message;
+    const loop = this.getLoop();
+    if (loop.getDebug()) loop._watchIgnoredCancel(this as Task<unknown>);
     return true;
   }
 
@@ -253,14 +313,17 @@ export class Task<T = unknown> extends Future<T> {
       this._mustCancel = false;
       this.#coro = coroName(this.#coro);
       this.#args = null;
+      this.#context = null;
       this.#bodyFailed(loopCancelledError(this._cancelMessage));
       return;
     }
     this.getLoop()._beginStep(this as Task<unknown>);
+    const context = this.#context!;
+    this.#context = null;
     // One context switch per task: the body and the handlers of its outcome
     // both start inside it (no closure: the task goes by a module slot).
     startingTask = this as Task<unknown>;
-    runInTask(this as Task<unknown>, Task.#firstStep);
+    startInCreatorContext(context, this as Task<unknown>, Task.#firstStep);
   }
 
   static readonly #firstStep = (): void => {
@@ -429,12 +492,59 @@ const handoff: { loop: EventLoop | null; spec: readonly unknown[] | null } = {
 
 /** @internal `loop.createTask(...spec)` after its checks: `spec` is kept, not copied. */
 export function createTaskFromSpec<T>(loop: EventLoop, spec: readonly unknown[]): Task<T> {
+  const factory = loop.getTaskFactory();
+  if (factory !== null) return createWithFactory(factory, loop, spec) as Task<T>;
   handoff.loop = loop;
   handoff.spec = spec;
   return new Task<T>(undefined as never, HANDED_OFF);
 }
 
 type AnyCoroutine = (...args: unknown[]) => unknown;
+
+function createWithFactory(factory: TaskFactory, loop: EventLoop, spec: readonly unknown[]) {
+  const head = spec[0];
+  const named = typeof head === "object" && head !== null && !isThenable(head);
+  const coro = named ? spec[1] : head;
+  checkCoroutine(coro, "createTask");
+  const options: TaskConstructorOptions = { args: spec.slice(named ? 2 : 1) };
+  if (named && (head as TaskOptions).name !== undefined) options.name = (head as TaskOptions).name;
+  const task = factory(loop, coro as CoroutineFunction<unknown, unknown[]>, options);
+  if (!(task instanceof Task)) {
+    throw new TypeError(
+      `Cannot create a task: the task factory returned ${reprValue(task)}, not a Task`,
+    );
+  }
+  return task;
+}
+
+/**
+ * The task factory of eager tasks: a task's body starts at once, inside
+ * `createTask`, and runs until its first suspension; a body that finishes
+ * without suspending never goes through the loop, which saves a loop
+ * iteration per task when results are often ready (a cache hit, say).
+ * Python 3.12: `asyncio.eager_task_factory`.
+ *
+ * Not promised: an async body that returns without awaiting is done only
+ * after a microtask (its promise settles then), not when `createTask`
+ * returns; a plain function's is done at once.
+ *
+ * @example
+ * ```ts
+ * import { createTask, eagerTaskFactory, getRunningLoop, run } from "@asyncio-ts/asyncio";
+ * await run(async () => {
+ *   getRunningLoop().setTaskFactory(eagerTaskFactory);
+ *   const order: string[] = [];
+ *   const task = createTask(() => {
+ *     order.push("body");
+ *     return 1;
+ *   });
+ *   order.push("after createTask");
+ *   console.log(order, task.done()); // [ "body", "after createTask" ] true
+ * });
+ * ```
+ */
+export const eagerTaskFactory: TaskFactory = (loop, coro, options) =>
+  new Task(coro, { ...options, loop, eagerStart: true });
 
 function coroName(coro: unknown): string {
   if (typeof coro === "string") return coro;

@@ -118,8 +118,8 @@ export class Timeout {
     // A past deadline still waits for the next iteration, so a block that
     // never suspends is not cut short (pinned by "timeout(0) around code that never suspends does not expire").
     this.#timer = when <= loop.time()
-      ? loop.callSoon(this.#expire)
-      : loop.callAt(when, this.#expire);
+      ? loop._callSoon(this.#expire)
+      : loop._callAt(when, this.#expire);
   }
 
   /** Whether the deadline hit while the block ran. */

@@ -23,7 +23,7 @@
  */
 
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { failedFuture, Future } from "./futures.ts";
+import { failedFuture, Future, markAwaitedBy } from "./futures.ts";
 import type { Handle } from "./handles.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { getEventLoop } from "./events.ts";
@@ -152,8 +152,9 @@ class Waiting<F extends Future<unknown>> implements WaitOwner<[Set<F>, Set<F>]> 
     this.#futures = futures;
     this.#returnWhen = returnWhen;
     this.#left = futures.size;
-    for (const future of futures) future.addDoneCallback(this.#onCompletion);
-    this.#timer = timeout === null ? null : loop.callLater(timeout, this.#release);
+    markAwaitedBy(this.#onCompletion, this.waiter);
+    for (const future of futures) future._addDoneCallback(this.#onCompletion);
+    this.#timer = timeout === null ? null : loop._callLater(timeout, this.#release);
   }
 
   readonly #onCompletion = (future: Future<unknown>): void => {
@@ -282,9 +283,9 @@ class Deadline<T> extends Future<T> {
   constructor(inner: Future<T>, delay: number) {
     super(inner.getLoop());
     this.#inner = inner;
-    inner.addDoneCallback(this.#onInnerDone);
+    inner._addDoneCallback(markAwaitedBy(this.#onInnerDone, this));
     if (delay <= 0) this.#expire();
-    else this.#timer = inner.getLoop().callLater(delay, this.#expire);
+    else this.#timer = inner.getLoop()._callLater(delay, this.#expire);
   }
 
   /**
@@ -367,9 +368,9 @@ export class AsCompleted<T> implements Iterable<Future<T>>, AsyncIterable<Future
     this.#loop = loop;
     this.#todo = futures;
     this.#left = futures.size;
-    for (const future of futures) future.addDoneCallback(this.#onCompletion);
+    for (const future of futures) future._addDoneCallback(this.#onCompletion);
     if (futures.size > 0 && timeout !== null) {
-      this.#timer = loop.callLater(timeout, this.#onTimeout);
+      this.#timer = loop._callLater(timeout, this.#onTimeout);
     }
   }
 

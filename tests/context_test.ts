@@ -1,0 +1,152 @@
+// Tasks and callbacks run in their creator's context, as Python's run in a
+// copy of their creator's contextvars: two AsyncLocalStorage instances of
+// the user's, independent of each other and of the library's own.
+import assert from "node:assert/strict";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { describe, it } from "node:test";
+import {
+  createTask,
+  type Executor,
+  gather,
+  getRunningLoop,
+  run,
+  sleep,
+  taskGroup,
+  timeout,
+  TimeoutError,
+} from "../mod.ts";
+import { runVirtual } from "./_virtual.ts";
+
+const user = new AsyncLocalStorage<string>();
+const request = new AsyncLocalStorage<number>();
+
+/** The values of both storages where it is called. */
+function seen(): string {
+  return `${user.getStore()}/${request.getStore()}`;
+}
+
+describe("a task's context", () => {
+  it("is its creator's, for both storages, whatever runs between", async () => {
+    await runVirtual(async () => {
+      const tasks = [];
+      for (let i = 0; i < 3; i++) {
+        tasks.push(user.run(`u${i}`, () =>
+          request.run(i, () =>
+            createTask(async () => {
+              const before = seen();
+              await sleep(0);
+              await sleep(0.1);
+              return `${before} ${seen()}`;
+            }))));
+      }
+      assert.deepEqual(await gather(tasks), ["u0/0 u0/0", "u1/1 u1/1", "u2/2 u2/2"]);
+      assert.equal(seen(), "undefined/undefined");
+    });
+  });
+
+  it("is a copy: a task's own changes stay in it", async () => {
+    await runVirtual(async () => {
+      await user.run("outer", async () => {
+        const child = createTask(async () => {
+          user.enterWith("changed by the child");
+          await sleep(0);
+          return seen();
+        });
+        assert.equal(await child, "changed by the child/undefined");
+        assert.equal(seen(), "outer/undefined");
+      });
+    });
+  });
+
+  it("reaches tasks started by gather, by a TaskGroup and inside a timeout", async () => {
+    await runVirtual(async () => {
+      const results = await request.run(7, () =>
+        gather(
+          async () => {
+            await sleep(0);
+            return `gather ${seen()}`;
+          },
+          () =>
+            taskGroup(async (tg) => {
+              const inner = user.run("group", () =>
+                tg.createTask(async () => {
+                  await sleep(0.5);
+                  return `group ${seen()}`;
+                }));
+              return await inner;
+            }),
+          async () => {
+            try {
+              await timeout(0.1, async () => {
+                await sleep(1);
+              });
+            } catch (error) {
+              assert.ok(error instanceof TimeoutError);
+              return `timeout ${seen()}`;
+            }
+          },
+        ));
+      assert.deepEqual(results, ["gather undefined/7", "group group/7", "timeout undefined/7"]);
+    });
+  });
+
+  it("of run()'s main task is run()'s caller's", async () => {
+    const value = await user.run("caller", () =>
+      runVirtual(async () => {
+        await sleep(0);
+        return seen();
+      }));
+    assert.equal(value, "caller/undefined");
+  });
+});
+
+describe("a callback's context", () => {
+  it("is its scheduler's for callSoon, callLater and callAt", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const got: string[] = [];
+      const done = loop.createFuture();
+      user.run("soon", () => loop.callSoon(() => got.push(`soon ${seen()}`)));
+      request.run(2, () => loop.callLater(0.5, () => got.push(`later ${seen()}`)));
+      user.run("at", () =>
+        loop.callAt(loop.time() + 1, () => {
+          got.push(`at ${seen()}`);
+          done.setResult(null);
+        }));
+      await done;
+      assert.deepEqual(got, ["soon soon/undefined", "later undefined/2", "at at/undefined"]);
+    });
+  });
+
+  it("is the adder's for a done callback, on an executor's future too", async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      let release!: (value: number) => void;
+      const job = new Promise<number>((resolve) => (release = resolve));
+      const executor: Executor = {
+        submit: () => Object.assign(job.then((n) => n), { cancel: () => false }) as never,
+        shutdown: () => Promise.resolve(),
+      };
+      const future = loop.runInExecutor(executor, () => 1);
+      const got: string[] = [];
+      user.run("adder", () => future.addDoneCallback(() => got.push(`done ${seen()}`)));
+      request.run(5, () => future.addDoneCallback(() => got.push(`also ${seen()}`)));
+      release(1);
+      assert.equal(await future, 1);
+      await sleep(0);
+      assert.deepEqual(got, ["done adder/undefined", "also undefined/5"]);
+      // Added once done: through callSoon, in the adder's context as well.
+      user.run("late", () => future.addDoneCallback(() => got.push(`late ${seen()}`)));
+      await sleep(0);
+      assert.equal(got[2], "late late/undefined");
+    });
+  });
+
+  it("does not leak into the library's own callbacks or the next task", async () => {
+    await run(async () => {
+      await user.run("only here", () => sleep(0.001));
+      const after = createTask(async () => seen());
+      assert.equal(await after, "undefined/undefined");
+    });
+  });
+});
