@@ -96,6 +96,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   readonly #loop: EventLoop;
 
   /**
+   * Make a pending future of `loop`.
+   *
    * @param loop The loop whose `callSoon` runs this future's callbacks.
    * @default the running loop
    * @throws {RuntimeError} without `loop` when no loop is running.
@@ -385,6 +387,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     for (let i = 0; i < pairs.length; i += 2) pushAwaiter(pairs[i], pairs[i + 1], out);
   }
 
+  /** The future's state for logs: `<Future finished result=1>`. */
   toString(): string {
     const name = this.constructor.name;
     if (this._state === "pending") return `<${name} pending>`;

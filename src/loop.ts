@@ -100,6 +100,7 @@ export interface ExceptionContext {
   task?: unknown;
   /** The callback handle that threw. */
   handle?: unknown;
+  /** Any other value the reporter adds. */
   [key: string]: unknown;
 }
 
@@ -200,6 +201,7 @@ export class EventLoop {
     if (this.#unretrieved.delete(record)) this.#reportUnretrieved(record, record.description);
   });
 
+  /** Make a loop; it runs only from `runForever()` or `runUntilComplete()`. */
   constructor(options: EventLoopOptions = {}) {
     this.#clock = options.clock ?? new MonotonicClock();
     this.#debug = options.debug ?? debugFromEnvironment();
@@ -844,6 +846,7 @@ export class EventLoop {
     }
   }
 
+  /** The loop's state for logs: `<EventLoop running debug=false>`. */
   toString(): string {
     const state = this.#closed ? "closed" : this.#running ? "running" : "stopped";
     return `<EventLoop ${state} debug=${this.#debug}>`;

@@ -325,7 +325,7 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
   #spawn(input: unknown, at: number): void {
     const worker = this.#loop.createTask(this.#work, input, at);
     this.#workers.add(worker);
-    worker.addDoneCallback(this.#onWorkerDone);
+    worker._addDoneCallback(this.#onWorkerDone);
   }
 
   /**

@@ -420,7 +420,7 @@ class Communication {
   #add(part: Future<unknown>, slot: number): void {
     this.#parts.push(part);
     this.#left++;
-    part.addDoneCallback(() => {
+    part._addDoneCallback(() => {
       if (this.future.done()) return;
       if (part.cancelled()) {
         this.#cancelParts();
@@ -449,7 +449,7 @@ class Communication {
     }
     const drained = input === null ? doneFuture(loop, undefined) : stdin.drain();
     fed.onCancel = () => drained.cancel();
-    drained.addDoneCallback(() => {
+    drained._addDoneCallback(() => {
       if (fed.done()) return;
       const error = drained.cancelled() ? null : drained.exception();
       stdin.close();
@@ -466,7 +466,7 @@ class Communication {
   #waitForExit(): void {
     const waited = this.process.wait();
     this.#parts.push(waited);
-    waited.addDoneCallback(() => {
+    waited._addDoneCallback(() => {
       if (this.future.done() || waited.cancelled()) return;
       settle(this.future, false, this.#output);
     });

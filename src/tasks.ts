@@ -45,7 +45,11 @@ export interface TaskOptions {
 
 /** What `new Task()` takes besides the function: `TaskOptions`, the loop and the arguments. */
 export interface TaskConstructorOptions extends TaskOptions {
-  /** @default the running loop */
+  /**
+   * The loop of the task.
+   *
+   * @default the running loop
+   */
   loop?: EventLoop;
   /** The arguments `coro` is called with. @default none */
   args?: readonly unknown[];
@@ -289,16 +293,25 @@ export class Task<T = unknown> extends Future<T> {
     return this.#cancelRequests;
   }
 
-  /** @throws {RuntimeError} always: a task's result comes from its function. */
+  /**
+   * Refused: a task's result comes from its function.
+   *
+   * @throws {RuntimeError} always: a task's result comes from its function.
+   */
   override setResult(_result: T): never {
     throw new RuntimeError("Task does not support set_result operation");
   }
 
-  /** @throws {RuntimeError} always: a task's exception comes from its function. */
+  /**
+   * Refused: a task's exception comes from its function.
+   *
+   * @throws {RuntimeError} always: a task's exception comes from its function.
+   */
   override setException(_exception: unknown): never {
     throw new RuntimeError("Task does not support set_exception operation");
   }
 
+  /** The task's state for logs: `<Task pending name='Task-1' coro=<main()>>`. */
   override toString(): string {
     const head = `<Task ${this._state} name='${this.getName()}' coro=<${coroName(this.#coro)}()>`;
     if (this._state !== "finished") return `${head}>`;
@@ -543,8 +556,11 @@ function createWithFactory(factory: TaskFactory, loop: EventLoop, spec: readonly
  * });
  * ```
  */
-export const eagerTaskFactory: TaskFactory = (loop, coro, options) =>
-  new Task(coro, { ...options, loop, eagerStart: true });
+export const eagerTaskFactory: TaskFactory = (
+  loop: EventLoop,
+  coro: CoroutineFunction<unknown, unknown[]>,
+  options: TaskConstructorOptions,
+): Task<unknown> => new Task(coro, { ...options, loop, eagerStart: true });
 
 function coroName(coro: unknown): string {
   if (typeof coro === "string") return coro;

@@ -660,7 +660,7 @@ export class Server {
     const handler = this.#handler;
     const task = loop.createTask(() => handler(reader, writer));
     this.#tasks.add(task);
-    task.addDoneCallback(() => {
+    task._addDoneCallback(() => {
       this.#tasks.delete(task);
       // As in asyncio: a handler that failed or was cancelled loses its
       // connection; one that returned leaves it to whoever holds the writer.
