@@ -491,7 +491,11 @@ export class EventLoop {
   }
 
   /** @internal `callAt` for the library's own callbacks (no context captured). */
-  _callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A) {
+  _callAt<A extends unknown[]>(
+    when: number,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
     this.#checkClosed();
     return this.#addTimer(when, callback as (...args: never[]) => unknown, args, null);
   }
