@@ -6,7 +6,7 @@
 
 import { isThenable } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
-import type { AsyncResource } from "node:async_hooks";
+import type { CallbackContext } from "./_current_task.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyCallback = (...args: any[]) => unknown;
@@ -30,7 +30,7 @@ export class Handle {
   #cancelled = false;
   // The context the callback runs in: its scheduler's (null for the
   // library's own callbacks, which need none).
-  #context: AsyncResource | null;
+  #context: CallbackContext | null;
   /** The loop the callback is scheduled on. */
   protected readonly loop: EventLoop;
 
@@ -39,7 +39,7 @@ export class Handle {
     callback: AnyCallback,
     args: readonly unknown[],
     loop: EventLoop,
-    context: AsyncResource | null = null,
+    context: CallbackContext | null = null,
   ) {
     this.#callback = callback;
     this.#args = args;
@@ -117,7 +117,7 @@ export class TimerHandle extends Handle {
     callback: AnyCallback,
     args: readonly unknown[],
     loop: EventLoop,
-    context: AsyncResource | null = null,
+    context: CallbackContext | null = null,
   ) {
     super(callback, args, loop, context);
     this.#when = when;

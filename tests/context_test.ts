@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { describe, it } from "node:test";
 import {
+  CancelledError,
   createTask,
+  currentTask,
   type Executor,
   gather,
   getRunningLoop,
@@ -16,6 +18,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { runVirtual } from "./_virtual.ts";
+import { contextTracking } from "../src/_current_task.ts";
 
 const user = new AsyncLocalStorage<string>();
 const request = new AsyncLocalStorage<number>();
@@ -140,6 +143,38 @@ describe("a callback's context", () => {
       await sleep(0);
       assert.equal(got[2], "late late/undefined");
     });
+  });
+
+  it("keeps the task current inside the user's own run() and enterWith()", async () => {
+    await runVirtual(async () => {
+      const task = createTask(async () => {
+        const me = currentTask();
+        const inRun = await user.run("inner", async () => {
+          await sleep(0);
+          // Awaits in here still suspend the task, so a cancel reaches them.
+          const late = createTask(async () => `${seen()} ${currentTask() !== me}`);
+          return `${seen()} ${currentTask() === me} ${await late}`;
+        });
+        request.enterWith(5);
+        await sleep(0);
+        assert.equal(currentTask(), me);
+        try {
+          await sleep(3600);
+        } catch (error) {
+          assert.ok(error instanceof CancelledError);
+          return `${inRun} | ${seen()}`;
+        }
+      });
+      await sleep(1);
+      task.cancel();
+      assert.equal(await task, "inner/undefined true inner/undefined true | undefined/5");
+    });
+  });
+
+  it("is tracked on Deno without an AsyncLocalStorage run per task", () => {
+    const deno = typeof (globalThis as { Deno?: unknown }).Deno === "object";
+    // If this fails after a Deno upgrade, tasks still work, on the slower path.
+    assert.equal(contextTracking, deno ? "frames" : "AsyncLocalStorage");
   });
 
   it("does not leak into the library's own callbacks or the next task", async () => {

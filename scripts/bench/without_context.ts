@@ -1,8 +1,9 @@
 /**
- * What one AsyncLocalStorage context per task costs asyncio-ts itself, where
- * `mechanisms.ts` measures the mechanism alone: B1 and B5 of `workloads.ts`,
- * run on the library as it is and on a copy of it whose current-task module
- * does without AsyncLocalStorage, beside their floors, taking turns in one
+ * What one async context per task (a frame on Deno, an AsyncLocalStorage
+ * run elsewhere) costs asyncio-ts itself, where `mechanisms.ts` measures the
+ * mechanism alone: B1 and B5 of `workloads.ts`, run on the library as it is
+ * and on a copy of it whose current-task module does without any context,
+ * beside their floors, taking turns in one
  * process (median of 5 after a warm-up). Beside B5, the bare life of its N
  * tasks (started, doing nothing, awaited one by one) on both.
  *
@@ -43,7 +44,8 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The edits that turn `_current_task` into the loop-stepping tracker. */
 const PATCHES: readonly (readonly [from: string, to: string])[] = [
-  ["return storage.run(task, body);", "lastStarted = task;\n    return body();"],
+  ["const frames = probeFrames();", "const frames = null;"],
+  ["storage.run(task, body)", "(lastStarted = task, body())"],
   ["storage.getStore()", "(lastStarted?.getLoop()._stepping ?? undefined)"],
 ];
 
@@ -88,17 +90,17 @@ try {
     ["B1 spawn-gather", [
       ["floor", workloadById("B1").prepare(N).floor],
       ["asyncio-ts", () => spawnGatherOn(asyncio, N)],
-      ["copy without AsyncLocalStorage", () => spawnGatherOn(copy, N)],
+      ["copy without context", () => spawnGatherOn(copy, N)],
     ]],
     ["B5 semaphore", [
       ["floor", workloadById("B5").prepare(N).floor],
       ["asyncio-ts", () => semaphoreOn(asyncio, N)],
-      ["copy without AsyncLocalStorage", () => semaphoreOn(copy, N)],
+      ["copy without context", () => semaphoreOn(copy, N)],
       ["asyncio-ts, empty tasks only", () => emptyTasksOn(asyncio, N)],
       ["copy, empty tasks only", () => emptyTasksOn(copy, N)],
     ]],
   ];
-  console.log(`asyncio-ts with and without AsyncLocalStorage, N=${N}, ${runtimeName()}`);
+  console.log(`asyncio-ts with and without a context per task, N=${N}, ${runtimeName()}`);
   for (const [workload, variants] of workloads) {
     await printInTurns(
       workload,
