@@ -25,13 +25,15 @@
  * - **`AsyncLocalStorage`** (Node, Bun, and Deno if the probe fails). Cost
  *   per `await`: about zero on Node 24; on Node 20 and 22 without
  *   `--experimental-async-context-frame`, async hooks make every await some
- *   2.5-3x slower. Cost per task: one `storage.run()` (an
- *   `AsyncContextFrame`, a Map copy, 184 bytes on Node 24), and the capture
- *   of the creator's context: a promise reaction made at creation and let
- *   go when the first step starts (that step then runs in a microtask, and
- *   the loop waits for it as for any step). Measured (Deno 2.9, Node 24): a
- *   reaction about 0.2-0.5 µs; `AsyncLocalStorage.snapshot()` 3-6 µs (an
- *   `AsyncResource` each, which Deno registers with a FinalizationRegistry).
+ *   2.5-3x slower. Cost per task: an `AsyncResource` made at creation (it
+ *   holds the creator's context), and an `enterWith(task)` inside its
+ *   `runInAsyncScope` for the first step (on Node 24 an `AsyncContextFrame`,
+ *   a Map copy of 184 bytes; `run()` would make a second one to restore
+ *   the context, which `runInAsyncScope` restores anyway). Rejected: a
+ *   promise reaction made at creation and resolved at the first step, the
+ *   capture before: a promise, its resolving functions, a reaction and a
+ *   derived promise per task, alive from creation to the first step, and a
+ *   microtask hop; B1 on Node 24 went from 439 to 334 ms without it.
  *
  * A task runs in its creator's context, as a Python task runs in a copy of
  * its creator's contextvars: its first step starts inside the context that
@@ -176,56 +178,48 @@ const NO_FRAME = {};
 /** @internal Capture the calling code's context, for a task being created. */
 export function captureCreatorContext(): CreatorContext {
   if (frames !== null) return (frames.get() as object | undefined) ?? NO_FRAME;
-  const begin = new Promise<void>(captureResolve);
-  const resolve = capturedResolve!;
-  capturedResolve = null;
-  begin.then(beginCaptured);
-  return resolve;
+  // Node and Bun give no cheaper way to hold on to a context.
+  return new AsyncResource("asyncio-ts.task");
 }
 
 /**
  * @internal Run `body` (a task's first step) inside `context`, so that its
- * continuations belong to `task`: at once with frames, in a microtask (the
- * captured reaction) with `AsyncLocalStorage`.
+ * continuations belong to `task`.
  */
 export function startInCreatorContext(
   context: CreatorContext,
   task: Task<unknown>,
   body: () => void,
 ): void {
-  if (frames !== null) {
-    const saved = outside;
-    outside = false;
-    try {
+  const saved = outside;
+  outside = false;
+  try {
+    if (frames !== null) {
       inFrame(frameFor(task, context === NO_FRAME ? undefined : context), body);
-    } finally {
-      outside = saved;
+    } else {
+      startingTask = task;
+      startingBody = body;
+      (context as AsyncResource).runInAsyncScope(enterTaskAndRun);
     }
-    return;
+  } finally {
+    outside = saved;
   }
-  beginning = task;
-  beginningBody = body;
-  (context as () => void)();
 }
 
-// The task whose step startInCreatorContext let go, and its body: a handoff
-// to beginCaptured. The loop waits for that step before it starts another,
-// so the slots still hold them when the reaction runs.
-let beginning: Task<unknown> | null = null;
-let beginningBody: (() => void) | null = null;
+// The task and body startInCreatorContext is starting: a handoff to
+// enterTaskAndRun (no closure per task).
+let startingTask: Task<unknown> | null = null;
+let startingBody: (() => void) | null = null;
 
-function beginCaptured(): void {
-  const task = beginning!;
-  const body = beginningBody!;
-  beginning = beginningBody = null;
-  runInTask(task, body);
-}
-
-// `new Promise(captureResolve)` hands its resolve function over without a
-// closure per call.
-let capturedResolve: (() => void) | null = null;
-function captureResolve(resolve: () => void): void {
-  capturedResolve = resolve;
+// Inside the creator's context: the task's own context is that one plus
+// the task. enterWith, not run(): runInAsyncScope puts the context back
+// afterwards, and Node's run() makes a second frame to restore its own.
+function enterTaskAndRun(): void {
+  const task = startingTask!;
+  const body = startingBody!;
+  startingTask = startingBody = null;
+  storage.enterWith(task);
+  body();
 }
 
 /** @internal A context captured for a callback: what `runInAsyncScope` runs it in. */

@@ -46,6 +46,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PATCHES: readonly (readonly [from: string, to: string])[] = [
   ["const frames = probeFrames();", "const frames = null;"],
   ["storage.run(task, body)", "(lastStarted = task, body())"],
+  ["storage.enterWith(task);", "lastStarted = task;"],
   ["storage.getStore()", "(lastStarted?.getLoop()._stepping ?? undefined)"],
 ];
 
