@@ -202,8 +202,8 @@ export class Coroutine<T> extends Future<T> implements Stepper {
   constructor(loop: EventLoop, body: (co: Coroutine<T>) => Promise<T>) {
     super(loop);
     body(this).then(
-      (value) => this.#end(false, value),
-      (error) => this.#end(true, error),
+      (value) => this._end(false, value),
+      (error) => this._end(true, error),
     );
   }
 
@@ -254,7 +254,8 @@ export class Coroutine<T> extends Future<T> implements Stepper {
     return loopCancelledError(this._cancelMessage);
   }
 
-  #end(failed: boolean, value: unknown): void {
+  /** @internal The body ended: finish with its outcome. */
+  _end(failed: boolean, value: unknown): void {
     const loop = this.getLoop();
     // Ended after its loop closed (only a body that waited on a foreign
     // promise can): there is no one left to tell.

@@ -85,6 +85,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // with more, #callback is MANY and #argument the flat list of pairs. All
   // are cleared once the future is done (its callbacks went to the loop).
   // Seven fields: tasks and every waiter of a lock or queue are futures.
+  // No private methods (here, in Task or in Continuation): V8 gives every
+  // instance of a class that has one an 8-byte brand.
   /** @internal */ _state: FutureState = "pending";
   #outcome: T | Failure | undefined = undefined;
   #callback: unknown = null;
@@ -174,7 +176,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this._state !== "pending") throw new InvalidStateError("invalid state");
     this.#outcome = result;
     this._state = "finished";
-    this.#scheduleCallbacks();
+    this._scheduleCallbacks();
   }
 
   /**
@@ -191,7 +193,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const failure = new Failure(exception);
     this.#outcome = failure;
     this._state = "finished";
-    this.#scheduleCallbacks();
+    this._scheduleCallbacks();
     failure.unretrieved = this.#loop._noteUnretrieved(this, exception);
   }
 
@@ -206,7 +208,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this._state !== "pending") return false;
     this._state = "cancelled";
     this._cancelMessage = message === undefined ? undefined : String(message);
-    this.#scheduleCallbacks();
+    this._scheduleCallbacks();
     return true;
   }
 
@@ -220,7 +222,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this._state !== "pending") this.#loop.callSoon(callback, this);
     else {
       const context = captureCallbackContext();
-      this.#addCallback(
+      this._addCallback(
         runInItsContext,
         new InContext(callback as DoneCallback<unknown>, this, context),
       );
@@ -234,12 +236,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   _addDoneCallback(callback: DoneCallback<T>): void {
     if (this._state !== "pending") this.#loop._schedule(callback, this);
-    else this.#addCallback(callback, PASS_FUTURE);
+    else this._addCallback(callback, PASS_FUTURE);
   }
 
   /** Remove every registration of `callback`; returns how many were removed. */
   removeDoneCallback(callback: DoneCallback<T>): number {
-    const callbacks = this.#takeCallbacks();
+    const callbacks = this._takeCallbacks();
     if (callbacks === null) return 0;
     let removed = 0;
     for (let i = 0; i < callbacks.length; i += 2) {
@@ -248,7 +250,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
         ? callbacks[i] === callback
         : callbacks[i] === runInItsContext && (argument as InContext).callback === callback;
       if (matches) removed++;
-      else this.#addCallback(callbacks[i], argument);
+      else this._addCallback(callbacks[i], argument);
     }
     return removed;
   }
@@ -272,7 +274,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const awaiter = typeof onRejected === "function" && this._state === "pending"
       ? taskInContext()
       : undefined;
-    return this.#chain(onFulfilled, onRejected, awaiter);
+    return this._chain(onFulfilled, onRejected, awaiter);
   }
 
   /** As `Promise.prototype.catch`; the future does not become the caller's waiter. */
@@ -280,12 +282,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
     // deno-lint-ignore no-explicit-any
     onRejected?: ((reason: any) => R | PromiseLike<R>) | null,
   ): Promise<T | R> {
-    return this.#chain(undefined, onRejected, undefined);
+    return this._chain(undefined, onRejected, undefined);
   }
 
   /** As `Promise.prototype.finally`; the future does not become the caller's waiter. */
   finally(onFinally?: (() => void) | null): Promise<T> {
-    return this.#chain<T, never>(undefined, undefined, undefined).finally(onFinally);
+    return this._chain<T, never>(undefined, undefined, undefined).finally(onFinally);
   }
 
   /** `Object.prototype.toString` calls it `[object Future]`; with `catch` and `finally`, a Future is a `Promise` to TypeScript. */
@@ -293,7 +295,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return "Future";
   }
 
-  #chain<R1, R2>(
+  /** @internal `then`, `catch` and `finally`: a Continuation for the handlers, registered. */
+  _chain<R1, R2>(
     onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined,
     onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined,
     awaiter: Stepper | undefined,
@@ -304,7 +307,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       onFulfilled as ((value: unknown) => unknown) | null | undefined,
       onRejected,
     );
-    this.#register(continuation);
+    this._register(continuation);
     return continuation as Promise<R1 | R2>;
   }
 
@@ -332,7 +335,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       capturedReject!,
     );
     capturedResolve = capturedReject = null;
-    this.#register(wait, true);
+    this._register(wait, true);
     return promise;
   }
 
@@ -342,10 +345,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * the promise nobody sees.
    */
   _finishTaskWith(task: Task<unknown>): void {
-    this.#register(new BodyWait(this as Future<unknown>, task));
+    this._register(new BodyWait(this as Future<unknown>, task));
   }
 
-  #register(waiting: Waiting, byCall = false): void {
+  /** @internal `waiting` waits for the outcome; its awaiter, if any, suspends on this future. */
+  _register(waiting: Waiting, byCall = false): void {
     const awaiter = waiting.awaiter;
     if (awaiter === (this as unknown)) {
       waiting.deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
@@ -354,7 +358,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       waiting.settle(null);
     } else if (awaiter === undefined || awaiter.done()) {
       waiting.awaiter = undefined;
-      this.#addCallback(resumeWaiting, waiting);
+      this._addCallback(resumeWaiting, waiting);
     } else if (awaiter.getLoop() !== this.#loop) {
       // Its loop would never resume this task: fail now, as asyncio does.
       waiting.awaiter = undefined;
@@ -363,7 +367,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
         new RuntimeError(`Task ${awaiter} got Future ${this} attached to a different loop`),
       );
     } else {
-      this.#addCallback(resumeWaiting, waiting);
+      this._addCallback(resumeWaiting, waiting);
       // A body that returned this future has no await to show.
       if (this.#loop.getDebug() && !(waiting instanceof BodyWait)) recordAwaitSite(awaiter);
       awaiter._suspendOn(this as Future<unknown>, byCall);
@@ -500,7 +504,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     Future.prototype.setException.call(this, exception);
   }
 
-  #addCallback(callback: unknown, argument: unknown): void {
+  /** @internal Add one (callback, argument) pair, in order. */
+  _addCallback(callback: unknown, argument: unknown): void {
     const first = this.#callback;
     if (first === null) {
       this.#callback = callback;
@@ -513,8 +518,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
   }
 
-  /** All callback pairs in order, as one flat list (null if none); the future keeps none. */
-  #takeCallbacks(): unknown[] | null {
+  /** @internal All callback pairs in order, as one flat list (null if none); the future keeps none. */
+  _takeCallbacks(): unknown[] | null {
     const callback = this.#callback;
     if (callback === null) return null;
     const argument = this.#argument;
@@ -523,7 +528,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return callback === MANY ? argument as unknown[] : [callback, argument];
   }
 
-  #scheduleCallbacks(): void {
+  /** @internal The future is done: hand every callback to the loop. */
+  _scheduleCallbacks(): void {
     const callback = this.#callback;
     if (callback === null) return;
     const argument = this.#argument;
@@ -657,25 +663,25 @@ class Continuation extends Waiting implements Promise<unknown> {
     // deno-lint-ignore no-explicit-any
     onRejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.#promise().then(onFulfilled, onRejected);
+    return this._promise().then(onFulfilled, onRejected);
   }
 
   catch<R = never>(
     // deno-lint-ignore no-explicit-any
     onRejected?: ((reason: any) => R | PromiseLike<R>) | null,
   ): Promise<unknown> {
-    return this.#promise().catch(onRejected);
+    return this._promise().catch(onRejected);
   }
 
   finally(onFinally?: (() => void) | null): Promise<unknown> {
-    return this.#promise().finally(onFinally);
+    return this._promise().finally(onFinally);
   }
 
   get [Symbol.toStringTag](): string {
     return "Promise";
   }
 
-  #promise(): Promise<unknown> {
+  _promise(): Promise<unknown> {
     const settlement = this.#settlement;
     if (settlement === FULFILLED) {
       this.#settlement = settledPromise(false, this.#outcome);

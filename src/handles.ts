@@ -76,15 +76,16 @@ export class Handle {
         ? callback(...this.#args)
         : context.runInAsyncScope(callback, null, ...this.#args);
     } catch (error) {
-      this.#report(callback, error);
+      this._report(callback, error);
       return;
     }
     if (isThenable(returned)) {
-      returned.then(undefined, (error: unknown) => this.#report(callback, error));
+      returned.then(undefined, (error: unknown) => this._report(callback, error));
     }
   }
 
-  #report(callback: AnyCallback, error: unknown): void {
+  /** @internal The callback threw: tell the loop's exception handler. */
+  _report(callback: AnyCallback, error: unknown): void {
     this.loop.callExceptionHandler({
       message: `Exception in callback ${describeCallback(callback)}`,
       exception: error,

@@ -136,12 +136,11 @@ export class Task<T = unknown> extends Future<T> {
   // The function (or promise) until the first step, then its name: a
   // started body is held by its own async function, not by the task.
   #coro: unknown;
-  // The arguments until the first step: none (null), the only one itself
-  // (#argStart ONE_ARGUMENT), or #args[#argStart...] of createTask's own rest
-  // array, kept rather than copied. Most tasks take none or one, and their
-  // rest array then dies young instead of living as long as the task waits.
-  #args: unknown;
-  #argStart = 0;
+  // The arguments until the first step: NO_ARGUMENTS, the only one itself,
+  // or an ArgumentList over createTask's own rest array, kept rather than
+  // copied. Most tasks take none or one, and their rest array then dies
+  // young instead of living as long as the task waits.
+  #args: unknown = NO_ARGUMENTS;
   #abort: AbortController | null = null;
   // Until the first step: its creator's context, captured (see #init).
   #context: CreatorContext | null = null;
@@ -162,24 +161,27 @@ export class Task<T = unknown> extends Future<T> {
     if (handedOff) {
       const spec = handoff.spec!;
       handoff.loop = handoff.spec = null;
-      this.#initFromSpec(loop, spec);
+      this._initFromSpec(loop, spec);
     } else {
-      this.#init(loop, coro, options.name, options.args ?? null, 0, options.eagerStart === true);
+      this._init(loop, coro, options.name, options.args ?? null, 0, options.eagerStart === true);
     }
   }
 
-  // `createTask(options?, coro, ...args)`: its own argument array, parsed
-  // here and kept (see #args).
-  #initFromSpec(loop: EventLoop, spec: readonly unknown[]): void {
+  /**
+   * @internal `createTask(options?, coro, ...args)`: its own argument
+   * array, parsed here and kept (see #args).
+   */
+  _initFromSpec(loop: EventLoop, spec: readonly unknown[]): void {
     const head = spec[0];
     if (typeof head === "object" && head !== null && !isThenable(head)) {
-      this.#init(loop, spec[1], (head as TaskOptions).name, spec, 2);
+      this._init(loop, spec[1], (head as TaskOptions).name, spec, 2);
     } else {
-      this.#init(loop, head, undefined, spec, 1);
+      this._init(loop, head, undefined, spec, 1);
     }
   }
 
-  #init(
+  /** @internal The constructor's work, for both of its forms. */
+  _init(
     loop: EventLoop,
     coro: unknown,
     name: unknown,
@@ -191,13 +193,8 @@ export class Task<T = unknown> extends Future<T> {
     loop._checkOpen();
     this.#coro = coro;
     const count = args === null ? 0 : args.length - argStart;
-    if (count === 1) {
-      this.#args = args![argStart];
-      this.#argStart = ONE_ARGUMENT;
-    } else if (count > 1) {
-      this.#args = args;
-      this.#argStart = argStart;
-    } else this.#args = null;
+    if (count === 1) this.#args = args![argStart];
+    else if (count > 1) this.#args = new ArgumentList(args!, argStart);
     this.#name = name === undefined ? ++taskCounter : String(name);
     loop._linkTask(this as Task<unknown>);
     if (eager && loop.isRunning()) {
@@ -325,9 +322,9 @@ export class Task<T = unknown> extends Future<T> {
       // Cancelled before its first step: the body never runs.
       this._mustCancel = false;
       this.#coro = coroName(this.#coro);
-      this.#args = null;
+      this.#args = NO_ARGUMENTS;
       this.#context = null;
-      this.#bodyFailed(loopCancelledError(this._cancelMessage));
+      this._bodyFailed(loopCancelledError(this._cancelMessage));
       return;
     }
     this.getLoop()._beginStep(this as Task<unknown>);
@@ -342,16 +339,16 @@ export class Task<T = unknown> extends Future<T> {
   static readonly #firstStep = (): void => {
     const task = startingTask!;
     startingTask = null;
-    task.#runFirstStep();
+    task._runFirstStep();
   };
 
-  // Runs inside the task's context, so promise reactions made here carry it.
-  #runFirstStep(): void {
+  /** @internal Runs inside the task's context, so promise reactions made here carry it. */
+  _runFirstStep(): void {
     let outcome: unknown;
     try {
-      outcome = this.#callBody();
+      outcome = this._callBody();
     } catch (error) {
-      this.#bodyFailed(error);
+      this._bodyFailed(error);
       return;
     }
     if (
@@ -369,35 +366,35 @@ export class Task<T = unknown> extends Future<T> {
     } else if (isThenable(outcome)) {
       // Foreign thenables may call back from anywhere: these get closures.
       outcome.then(
-        (value: unknown) => this.#bodyReturned(value as T),
-        (error: unknown) => this.#bodyFailed(error),
+        (value: unknown) => this._bodyReturned(value as T),
+        (error: unknown) => this._bodyFailed(error),
       );
     } else {
-      this.#bodyReturned(outcome as T);
+      this._bodyReturned(outcome as T);
     }
   }
 
-  #callBody(): unknown {
+  /** @internal Call the function with its arguments, letting go of both. */
+  _callBody(): unknown {
     const coro = this.#coro;
     const args = this.#args;
-    const at = this.#argStart;
     this.#coro = coroName(coro);
-    this.#args = null;
-    if (at === ONE_ARGUMENT) return (coro as AnyCoroutine)(args);
-    if (args === null) return (coro as AnyCoroutine)();
+    this.#args = NO_ARGUMENTS;
+    if (args === NO_ARGUMENTS) return (coro as AnyCoroutine)();
+    if (!(args instanceof ArgumentList)) return (coro as AnyCoroutine)(args);
+    const { list, start } = args;
     // Spelled out for two so that no argument array is made.
-    const list = args as readonly unknown[];
-    return list.length - at === 2
-      ? (coro as AnyCoroutine)(list[at], list[at + 1])
-      : (coro as AnyCoroutine)(...list.slice(at));
+    return list.length - start === 2
+      ? (coro as AnyCoroutine)(list[start], list[start + 1])
+      : (coro as AnyCoroutine)(...list.slice(start));
   }
 
   static readonly #onBodyReturned = (value: unknown): void => {
-    (taskInContext() as Task<unknown>).#bodyReturned(value);
+    (taskInContext() as Task<unknown>)._bodyReturned(value);
   };
 
   static readonly #onBodyFailed = (error: unknown): void => {
-    (taskInContext() as Task<unknown>).#bodyFailed(error);
+    (taskInContext() as Task<unknown>)._bodyFailed(error);
   };
 
   /**
@@ -430,28 +427,20 @@ export class Task<T = unknown> extends Future<T> {
     return loopCancelledError(this._cancelMessage);
   }
 
-  /** @internal The body's Future finished with `value` (see `Future._finishTaskWith`). */
+  /** @internal The body finished with `value`. */
   _bodyReturned(value: unknown): void {
-    this.#bodyReturned(value as T);
-  }
-
-  /** @internal The body's Future failed with `error`. */
-  _bodyFailed(error: unknown): void {
-    this.#bodyFailed(error);
-  }
-
-  #bodyReturned(value: T): void {
     if (this._mustCancel) {
       // Cancelled while the body was finishing: asyncio still cancels it.
       this._mustCancel = false;
       Future.prototype.cancel.call(this, this._cancelMessage);
     } else {
-      this._finishWithResult(value);
+      this._finishWithResult(value as T);
     }
-    this.#finished();
+    this._afterDone();
   }
 
-  #bodyFailed(error: unknown): void {
+  /** @internal The body failed with `error`. */
+  _bodyFailed(error: unknown): void {
     if (error instanceof CancelledError) {
       // The first retrieval re-raises this very error, message included.
       this._cancelledError = error;
@@ -461,10 +450,11 @@ export class Task<T = unknown> extends Future<T> {
         error === undefined ? new Error("Task failed with undefined") : error,
       );
     }
-    this.#finished();
+    this._afterDone();
   }
 
-  #finished(): void {
+  /** @internal The task is done: it leaves the loop's live tasks and ends its step. */
+  _afterDone(): void {
     const loop = this.getLoop();
     loop._unlinkTask(this as Task<unknown>);
     this.#abort = null;
@@ -482,8 +472,13 @@ function startTask(task: Task<unknown>): void {
 // library, say) gets the closures.
 const nativeThen = Promise.prototype.then;
 
-// #argStart's marker: #args is the only argument itself.
-const ONE_ARGUMENT = -1;
+// A task's #args when it takes none (null is an argument).
+const NO_ARGUMENTS = Symbol("no arguments");
+
+/** Two or more arguments: `list[start...]` (the module's own class, so no argument is one). */
+class ArgumentList {
+  constructor(readonly list: readonly unknown[], readonly start: number) {}
+}
 
 // The task whose first step runInTask is about to run: a handoff (see
 // HANDED_OFF) to Task.#firstStep.

@@ -19,6 +19,37 @@ import {
 import { captureReports, failure, runVirtual, virtualLoop } from "./_virtual.ts";
 
 describe("createTask()", () => {
+  it("calls the function with exactly its arguments, with or without options", async () => {
+    await runVirtual(async () => {
+      const got = (...args: unknown[]) => args;
+      const loop = getRunningLoop();
+      const tasks = [
+        createTask(got),
+        createTask(got, null),
+        createTask(got, undefined),
+        createTask(got, 1, 2),
+        createTask(got, 1, 2, 3),
+        createTask({ name: "named" }, got, "a"),
+        createTask({ name: "named" }, got, "a", "b", "c"),
+        loop.createTask(got, [1]),
+        new Task(got, { args: [4, 5] }),
+        new Task(got, { args: [] }),
+      ];
+      assert.deepEqual(await gather(...tasks), [
+        [],
+        [null],
+        [undefined],
+        [1, 2],
+        [1, 2, 3],
+        ["a"],
+        ["a", "b", "c"],
+        [[1]],
+        [4, 5],
+        [],
+      ]);
+    });
+  });
+
   it("starts the function at the next iteration, never synchronously", async () => {
     await runVirtual(async () => {
       const seen: string[] = [];
