@@ -7,46 +7,54 @@
  * move to TC39 `AsyncContext` later without touching the rest of the
  * library.
  *
- * Two ways to hold it, chosen once at load:
- *
- * - **Frames** (Deno): the engine's continuation-preserved data, which
- *   Deno's own `AsyncLocalStorage` is built on (`getAsyncContext` and
- *   `setAsyncContext` of Deno's internal core). A task's frame is a
- *   one-field object naming the task, or, when the creator had
- *   `AsyncLocalStorage` values, a copy of Deno's mapping with the task
- *   added, as `AsyncLocalStorage.run` makes it, so those values stay
- *   visible inside the task and ours inside their `run()`. Capturing the
- *   creator's context is reading one value. Measured per task on Deno 2.9:
- *   `AsyncLocalStorage.run` makes a dictionary-mode mapping whose elements
- *   array is as long as the storage's id, an entry object and a WeakMap
- *   entry, about 0.45 KB and 14-15% of B5's time; a frame is 32 bytes.
- *   Used only when a probe at load shows that both kinds of value survive
- *   each other's frames; otherwise, and everywhere else:
- * - **`AsyncLocalStorage`** (Node, Bun, and Deno if the probe fails). Cost
- *   per `await`: about zero on Node 24; on Node 20 and 22 without
- *   `--experimental-async-context-frame`, async hooks make every await some
- *   2.5-3x slower. Cost per task: an `AsyncResource` made at creation (it
- *   holds the creator's context), and an `enterWith(task)` inside its
- *   `runInAsyncScope` for the first step (on Node 24 an `AsyncContextFrame`,
- *   a Map copy of 184 bytes; `run()` would make a second one to restore
- *   the context, which `runInAsyncScope` restores anyway). Rejected: a
- *   promise reaction made at creation and resolved at the first step, the
- *   capture before: a promise, its resolving functions, a reaction and a
- *   derived promise per task, alive from creation to the first step, and a
- *   microtask hop; B1 on Node 24 went from 439 to 334 ms without it.
- *
  * A task runs in its creator's context, as a Python task runs in a copy of
  * its creator's contextvars: its first step starts inside the context that
  * was current where the task was created, so it sees the creator's
  * `AsyncLocalStorage` values (and its later steps inherit them).
  *
+ * How, chosen once at load (`contextTracking`):
+ *
+ * - **Deno frames.** The engine's continuation-preserved data, which Deno's
+ *   own `AsyncLocalStorage` is built on (`getAsyncContext` and
+ *   `setAsyncContext` of Deno's internal core), holds a task's frame: a
+ *   one-field object naming the task, or, when the creator had
+ *   `AsyncLocalStorage` values, a copy of Deno's mapping with the task
+ *   added, as `AsyncLocalStorage.run` makes it. Capturing the creator's
+ *   context is reading one value. `AsyncLocalStorage.run` would make a
+ *   dictionary-mode mapping whose elements array is as long as the storage's
+ *   id, an entry object and a WeakMap entry: about 0.45 KB per task and
+ *   14-15% of B5's time on Deno 2.9, where a frame is 32 bytes.
+ * - **Node frames** (Node 24; Node 22 with `--experimental-async-context-frame`).
+ *   The same data holds a Map of storages to values there
+ *   (`AsyncContextFrame`), which `AsyncLocalStorage.run` copies whole for
+ *   every task (184 bytes, and a second copy to restore the first). Node
+ *   reads a frame only through `has`, `get`, iteration (when a storage's
+ *   `run()` copies it) and `disable`, so a task's frame is a two-field
+ *   object that answers those for the task and its creator's values, set
+ *   current by an `AsyncResource` whose frame is swapped before each first
+ *   step (`runInAsyncScope` is the public way to make a frame current).
+ *   Capturing the creator's context is free when the creator runs in a
+ *   task's frame (`getStore()` asks the frame, which notes itself), else an
+ *   `AsyncResource` is made to read the frame.
+ * - **`AsyncLocalStorage`** elsewhere (Bun, Node 20 and 22, and wherever a
+ *   probe at load finds the frames not behaving as above): an
+ *   `AsyncResource` made at creation holds the creator's context, and the
+ *   first step runs inside its `runInAsyncScope`, with `enterWith(task)`.
+ *   On Node 20 and 22 without the flag, async hooks make every await some
+ *   2.5-3x slower.
+ *
+ * Each probe runs the storages both ways round (a user's storage seen
+ * through a task's frame, the task through the user's `run()`), so a
+ * runtime that changes its internals falls back to `AsyncLocalStorage`
+ * rather than losing track; tests/context_test.ts says which is in use.
  * `scripts/bench/mechanisms.ts` measures the mechanisms alone,
  * `scripts/bench/without_context.ts` what tracking costs B1 and B5.
  *
- * Rejected: capturing only when the creator's context differs from the
- * loop's own under `AsyncLocalStorage`, which would cost nothing without
- * user context, but needs the identity of the current context frame, which
- * Node does not expose.
+ * Rejected: a promise reaction made at creation and resolved at the first
+ * step, to capture the context (the way before frames): a promise, its
+ * resolving functions, a reaction and a derived promise per task, alive
+ * from creation to the first step, and a microtask hop; B1 on Node 24 went
+ * from 439 to 334 ms without it.
  *
  * @module
  */
@@ -62,165 +70,8 @@ import type { Task } from "./tasks.ts";
 // set, since it is only set during synchronous code.
 let outside = false;
 
-// --- Frames --------------------------------------------------------------
-
-/** The key of the task in a frame, and in a Deno mapping that copies one. */
-const TASK = Symbol("asyncio-ts task");
-
-/** The frame of a task whose creator had no other context values. */
-class TaskFrame {
-  readonly [TASK]: Task<unknown>;
-  constructor(task: Task<unknown>) {
-    this[TASK] = task;
-  }
-}
-
-/** Read and write the engine's continuation-preserved data. */
-interface FrameAccess {
-  get(): unknown;
-  set(frame: unknown): void;
-}
-
-/**
- * Deno's accessors for the continuation-preserved data, if they are there
- * and behave as its `AsyncLocalStorage` needs: a value set by a storage is
- * seen through our frame, and ours through the storage's own `run()`.
- */
-function probeFrames(): FrameAccess | null {
-  const deno = (globalThis as { Deno?: Record<symbol, unknown> & { internal?: symbol } }).Deno;
-  const internal = deno?.internal === undefined ? undefined : deno[deno.internal];
-  const core = (internal as { core?: Record<string, unknown> } | undefined)?.core;
-  const get = core?.getAsyncContext;
-  const set = core?.setAsyncContext;
-  if (typeof get !== "function" || typeof set !== "function") return null;
-  const access: FrameAccess = {
-    get: get as FrameAccess["get"],
-    set: set as FrameAccess["set"],
-  };
-  const before = access.get();
-  try {
-    const probe = new AsyncLocalStorage<number>();
-    const mark = {} as Task<unknown>;
-    const works = probe.run(1, () => {
-      access.set(frameFor(mark, access.get()));
-      return probe.getStore() === 1 &&
-        probe.run(2, () => taskOfFrame(access.get()) === mark && probe.getStore() === 2) &&
-        taskOfFrame(access.get()) === mark;
-    });
-    return works ? access : null;
-  } catch {
-    return null;
-  } finally {
-    access.set(before);
-  }
-}
-
-/** The frame of `task`, created where `creator` was current. */
-function frameFor(task: Task<unknown>, creator: unknown): unknown {
-  // Most creators are tasks or the loop, with nothing else in their frame.
-  if (creator === undefined || creator === null || creator instanceof TaskFrame) {
-    return new TaskFrame(task);
-  }
-  return { __proto__: null, ...(creator as object), [TASK]: task };
-}
-
-function taskOfFrame(frame: unknown): Task<unknown> | undefined {
-  return frame === undefined || frame === null
-    ? undefined
-    : (frame as { [TASK]?: Task<unknown> })[TASK];
-}
-
-const frames = probeFrames();
-
-/** Run `body` with `frame` current. */
-function inFrame<R>(frame: unknown, body: () => R): R {
-  const access = frames!;
-  const previous = access.get();
-  access.set(frame);
-  try {
-    return body();
-  } finally {
-    access.set(previous);
-  }
-}
-
-// --- AsyncLocalStorage ---------------------------------------------------
-
+/** The library's storage: the current task, in every kind of tracking. */
 const storage = new AsyncLocalStorage<Task<unknown>>();
-
-// ---------------------------------------------------------------------------
-
-/** Which of the two this runtime uses (for benchmarks and tests). */
-export const contextTracking: "frames" | "AsyncLocalStorage" = frames === null
-  ? "AsyncLocalStorage"
-  : "frames";
-
-/** Run `body` (a task's first step) so that its continuations belong to `task`. */
-export function runInTask<R>(task: Task<unknown>, body: () => R): R {
-  const saved = outside;
-  outside = false;
-  try {
-    return frames === null ? storage.run(task, body) : inFrame(frameFor(task, frames.get()), body);
-  } finally {
-    outside = saved;
-  }
-}
-
-/**
- * @internal Where a task was created: what `startInCreatorContext` starts
- * its first step in. Never null (tasks clear theirs to null).
- */
-export type CreatorContext = object;
-
-// A creator outside every frame (frames are never undefined inside a task).
-const NO_FRAME = {};
-
-/** @internal Capture the calling code's context, for a task being created. */
-export function captureCreatorContext(): CreatorContext {
-  if (frames !== null) return (frames.get() as object | undefined) ?? NO_FRAME;
-  // Node and Bun give no cheaper way to hold on to a context.
-  return new AsyncResource("asyncio-ts.task");
-}
-
-/**
- * @internal Run `body` (a task's first step) inside `context`, so that its
- * continuations belong to `task`.
- */
-export function startInCreatorContext(
-  context: CreatorContext,
-  task: Task<unknown>,
-  body: () => void,
-): void {
-  const saved = outside;
-  outside = false;
-  try {
-    if (frames !== null) {
-      inFrame(frameFor(task, context === NO_FRAME ? undefined : context), body);
-    } else {
-      startingTask = task;
-      startingBody = body;
-      (context as AsyncResource).runInAsyncScope(enterTaskAndRun);
-    }
-  } finally {
-    outside = saved;
-  }
-}
-
-// The task and body startInCreatorContext is starting: a handoff to
-// enterTaskAndRun (no closure per task).
-let startingTask: Task<unknown> | null = null;
-let startingBody: (() => void) | null = null;
-
-// Inside the creator's context: the task's own context is that one plus
-// the task. enterWith, not run(): runInAsyncScope puts the context back
-// afterwards, and Node's run() makes a second frame to restore its own.
-function enterTaskAndRun(): void {
-  const task = startingTask!;
-  const body = startingBody!;
-  startingTask = startingBody = null;
-  storage.enterWith(task);
-  body();
-}
 
 /** @internal A context captured for a callback: what `runInAsyncScope` runs it in. */
 export interface CallbackContext {
@@ -231,16 +82,257 @@ export interface CallbackContext {
   ): R;
 }
 
-/** A captured frame, run in as an `AsyncResource` would be. */
-class FrameScope implements CallbackContext {
-  constructor(readonly frame: unknown) {}
+/**
+ * @internal Where a task was created: what `startInCreatorContext` starts
+ * its first step in. Never null (tasks clear theirs to null).
+ */
+export type CreatorContext = object;
+
+/** One way of tracking the current task (see the module's note). */
+interface Tracking {
+  readonly name: typeof contextTracking;
+  currentTask(): Task<unknown> | undefined;
+  /** The calling code's context, for a task created now. */
+  capture(): CreatorContext;
+  /** Run `body` with `task` current, inside the `creator` context. */
+  runIn<R>(task: Task<unknown>, creator: CreatorContext, body: () => R): R;
+  callbackContext(): CallbackContext;
+}
+
+// A creator outside every frame (a capture is never null or undefined).
+const NO_FRAME = {};
+
+// --- Deno frames -----------------------------------------------------------
+
+/** The key of the task in a Deno frame, and in a Deno mapping that copies one. */
+const TASK = Symbol("asyncio-ts task");
+
+/** The Deno frame of a task whose creator had no other context values. */
+class DenoTaskFrame {
+  readonly [TASK]: Task<unknown>;
+  constructor(task: Task<unknown>) {
+    this[TASK] = task;
+  }
+}
+
+function denoTracking(): Tracking | null {
+  const deno = (globalThis as { Deno?: Record<symbol, unknown> & { internal?: symbol } }).Deno;
+  const internal = deno?.internal === undefined ? undefined : deno[deno.internal];
+  const core = (internal as { core?: Record<string, unknown> } | undefined)?.core;
+  const get = core?.getAsyncContext as (() => unknown) | undefined;
+  const set = core?.setAsyncContext as ((frame: unknown) => void) | undefined;
+  if (typeof get !== "function" || typeof set !== "function") return null;
+
+  const inFrame = <R>(frame: unknown, body: () => R): R => {
+    const previous = get();
+    set(frame);
+    try {
+      return body();
+    } finally {
+      set(previous);
+    }
+  };
+  const taskOf = (frame: unknown) =>
+    frame === undefined || frame === null ? undefined : (frame as { [TASK]?: Task<unknown> })[TASK];
+  const frameFor = (task: Task<unknown>, creator: unknown): unknown =>
+    // Most creators are tasks or the loop, with nothing else in their frame.
+    creator === NO_FRAME || creator === undefined || creator === null ||
+      creator instanceof DenoTaskFrame
+      ? new DenoTaskFrame(task)
+      : { __proto__: null, ...(creator as object), [TASK]: task };
+
+  const tracking: Tracking = {
+    name: "Deno frames",
+    currentTask: () => taskOf(get()),
+    capture: () => (get() as object | undefined) ?? NO_FRAME,
+    runIn: (task, creator, body) => inFrame(frameFor(task, creator), body),
+    callbackContext: () => new DenoFrameScope(get(), inFrame),
+  };
+  return worksBothWays(tracking) ? tracking : null;
+}
+
+/** A captured Deno frame, run in as an `AsyncResource` would be. */
+class DenoFrameScope implements CallbackContext {
+  constructor(
+    readonly frame: unknown,
+    readonly inFrame: <R>(frame: unknown, body: () => R) => R,
+  ) {}
 
   runInAsyncScope<A extends unknown[], R>(
     callback: (...args: A) => R,
     thisArg: unknown,
     ...args: A
   ): R {
-    return inFrame(this.frame, () => callback.apply(thisArg, args));
+    return this.inFrame(this.frame, () => callback.apply(thisArg, args));
+  }
+}
+
+// --- Node frames -----------------------------------------------------------
+
+// The last Node task frame that getStore() asked: how a capture reads the
+// current frame for free when it is one of ours.
+let askedFrame: NodeTaskFrame | null = null;
+
+/**
+ * A task's frame on Node: what an `AsyncContextFrame` answers, for the
+ * library's storage (the task) and for the creator's other storages
+ * (`values`, Node's own frame, never another task frame: a task does not
+ * keep its creator alive).
+ */
+class NodeTaskFrame {
+  constructor(
+    readonly task: Task<unknown>,
+    readonly values: ReadonlyMap<unknown, unknown> | undefined,
+  ) {}
+
+  has(key: unknown): boolean {
+    askedFrame = this;
+    return key === storage || (this.values !== undefined && this.values.has(key));
+  }
+
+  get(key: unknown): unknown {
+    askedFrame = this;
+    return key === storage ? this.task : this.values?.get(key);
+  }
+
+  *[Symbol.iterator](): IterableIterator<[unknown, unknown]> {
+    if (this.values !== undefined) {
+      for (const entry of this.values) if (entry[0] !== storage) yield entry;
+    }
+    yield [storage, this.task];
+  }
+
+  /** `AsyncLocalStorage.disable()`: Node deletes the storage from the current frame. */
+  disable(key: unknown): void {
+    (this.values as { disable?(key: unknown): void } | undefined)?.disable?.(key);
+  }
+}
+
+function nodeTracking(): Tracking | null {
+  // The frame an AsyncResource keeps is the one its runInAsyncScope makes current.
+  const starter = new AsyncResource("asyncio-ts.task");
+  const frameKey = Object.getOwnPropertySymbols(starter)
+    .find((key) => key.description === "context_frame");
+  if (frameKey === undefined) return null;
+  const holder = starter as unknown as Record<symbol, unknown>;
+
+  const current = (): ReadonlyMap<unknown, unknown> | NodeTaskFrame | undefined => {
+    askedFrame = null;
+    storage.getStore();
+    if (askedFrame !== null) return askedFrame;
+    return (new AsyncResource("asyncio-ts.capture") as unknown as Record<symbol, unknown>)[
+      frameKey
+    ] as ReadonlyMap<unknown, unknown> | undefined;
+  };
+  const tracking: Tracking = {
+    name: "Node frames",
+    currentTask: () => storage.getStore(),
+    capture: () => current() ?? NO_FRAME,
+    runIn(task, creator, body) {
+      const values = creator instanceof NodeTaskFrame
+        ? creator.values
+        : creator === NO_FRAME
+        ? undefined
+        : creator as ReadonlyMap<unknown, unknown>;
+      holder[frameKey] = new NodeTaskFrame(task, values);
+      try {
+        return starter.runInAsyncScope(body);
+      } finally {
+        holder[frameKey] = undefined;
+      }
+    },
+    callbackContext: () => new AsyncResource("asyncio-ts.callback"),
+  };
+  return worksBothWays(tracking) ? tracking : null;
+}
+
+// --- AsyncLocalStorage -----------------------------------------------------
+
+// The task and body `runIn` is starting: a handoff to enterTaskAndRun (no
+// closure per task).
+let startingTask: Task<unknown> | null = null;
+let startingBody: (() => unknown) | null = null;
+
+// Inside the creator's context: the task's own context is that one plus
+// the task. enterWith, not run(): runInAsyncScope puts the context back
+// afterwards, and Node's run() makes a second frame to restore its own.
+function enterTaskAndRun(): unknown {
+  const task = startingTask!;
+  const body = startingBody!;
+  startingTask = startingBody = null;
+  storage.enterWith(task);
+  return body();
+}
+
+const storageTracking: Tracking = {
+  name: "AsyncLocalStorage",
+  currentTask: () => storage.getStore(),
+  // Node and Bun give no cheaper way to hold on to a context.
+  capture: () => new AsyncResource("asyncio-ts.task"),
+  runIn<R>(task: Task<unknown>, creator: CreatorContext, body: () => R): R {
+    startingTask = task;
+    startingBody = body;
+    return (creator as AsyncResource).runInAsyncScope(enterTaskAndRun) as R;
+  },
+  callbackContext: () => new AsyncResource("asyncio-ts.callback"),
+};
+
+// ---------------------------------------------------------------------------
+
+/**
+ * Whether `tracking` keeps the task and a user's storage apart: a user's
+ * value is seen inside a task's frame, and the task inside the user's own
+ * `run()` there; both are gone afterwards.
+ */
+function worksBothWays(tracking: Tracking): boolean {
+  const user = new AsyncLocalStorage<number>();
+  const mark = {} as Task<unknown>;
+  try {
+    const creator = user.run(1, () => tracking.capture());
+    const inside = tracking.runIn(
+      mark,
+      creator,
+      () =>
+        tracking.currentTask() === mark && user.getStore() === 1 &&
+        user.run(2, () => tracking.currentTask() === mark && user.getStore() === 2) &&
+        tracking.currentTask() === mark && user.getStore() === 1,
+    );
+    return inside && tracking.currentTask() === undefined && user.getStore() === undefined;
+  } catch {
+    return false;
+  }
+}
+
+const tracking: Tracking = denoTracking() ?? nodeTracking() ?? storageTracking;
+
+/** Which tracking this runtime uses (see the module's note; for tests and benchmarks). */
+export const contextTracking: "Deno frames" | "Node frames" | "AsyncLocalStorage" = tracking.name;
+
+/** Run `body` (a task's first step) so that its continuations belong to `task`. */
+export function runInTask<R>(task: Task<unknown>, body: () => R): R {
+  return startInCreatorContext(tracking.capture(), task, body);
+}
+
+/** @internal Capture the calling code's context, for a task being created. */
+export function captureCreatorContext(): CreatorContext {
+  return tracking.capture();
+}
+
+/**
+ * @internal Run `body` (a task's first step) inside `context`, so that its
+ * continuations belong to `task`.
+ */
+export function startInCreatorContext<R>(
+  context: CreatorContext,
+  task: Task<unknown>,
+  body: () => R,
+): R {
+  const saved = outside;
+  outside = false;
+  try {
+    return tracking.runIn(task, context, body);
+  } finally {
+    outside = saved;
   }
 }
 
@@ -251,13 +343,12 @@ class FrameScope implements CallbackContext {
  * Deno, but only callbacks users schedule themselves pay for it.
  */
 export function captureCallbackContext(): CallbackContext {
-  return frames !== null ? new FrameScope(frames.get()) : new AsyncResource("asyncio-ts.callback");
+  return tracking.callbackContext();
 }
 
 /** The task whose code is running, or `undefined` outside every task. */
 export function taskInContext(): Task<unknown> | undefined {
-  if (outside) return undefined;
-  return frames === null ? storage.getStore() : taskOfFrame(frames.get());
+  return outside ? undefined : tracking.currentTask();
 }
 
 /**

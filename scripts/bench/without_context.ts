@@ -42,13 +42,24 @@ const ROUNDS = 5;
 const EXTENSION = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The edits that turn `_current_task` into the loop-stepping tracker. */
+/** The edit that turns `_current_task` into the loop-stepping tracker. */
 const PATCHES: readonly (readonly [from: string, to: string])[] = [
-  ["const frames = probeFrames();", "const frames = null;"],
-  ["storage.run(task, body)", "(lastStarted = task, body())"],
-  ["storage.enterWith(task);", "lastStarted = task;"],
-  ["storage.getStore()", "(lastStarted?.getLoop()._stepping ?? undefined)"],
+  ["denoTracking() ?? nodeTracking() ?? storageTracking;", "steppingTracking();"],
 ];
+
+/** The tracker the edit puts in (plain JavaScript: it goes into either build). */
+const STEPPING_TRACKER = `
+let lastStarted = undefined;
+function steppingTracking() {
+  return {
+    name: "AsyncLocalStorage",
+    currentTask: () => lastStarted?.getLoop()._stepping ?? undefined,
+    capture: () => NO_FRAME,
+    runIn: (task, _creator, body) => (lastStarted = task, body()),
+    callbackContext: () => ({ runInAsyncScope: (f, self, ...args) => f.apply(self, args) }),
+  };
+}
+`;
 
 /** A copy of mod and src/ whose current task is the loop's stepping task; its mod loaded. */
 async function loadCopyWithoutContext(directory: string): Promise<Library> {
@@ -62,7 +73,7 @@ async function loadCopyWithoutContext(directory: string): Promise<Library> {
     }
     tracker = tracker.replace(from, to);
   }
-  writeFileSync(trackerPath, `${tracker}\nlet lastStarted = undefined;\n`);
+  writeFileSync(trackerPath, tracker + STEPPING_TRACKER);
   return await import(pathToFileURL(join(directory, `mod${EXTENSION}`)).href);
 }
 
