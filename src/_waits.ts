@@ -47,7 +47,7 @@ export interface WaitOwner<T> {
    * `_setResultNow` / `_setExceptionNow`, or queue it again.
    */
   _take(waiter: Waiter<T>): void;
-  /** `waiter` was cancelled while pending (`_queued` or `_granted` tells where it was). */
+  /** `waiter` was cancelled while pending (its `_place` tells where it was). */
   _withdraw(waiter: Waiter<T>): void;
 }
 
@@ -59,12 +59,12 @@ export interface WaitOwner<T> {
  */
 export class Waiter<T> extends Future<T> {
   // Invariants: pending until its grant step finished it or it was
-  // cancelled. _queued is set exactly while a WaitQueue holds it; _granted
-  // from _grant() until its grant step runs (or it is cancelled).
-  /** @internal Set while a WaitQueue holds it; only the queue writes it. */
-  _queued = false;
-  /** @internal Its grant step is scheduled and has not run. */
-  _granted = false;
+  // cancelled. _place is "queued" exactly while a WaitQueue holds it (only
+  // the queue sets and clears that), "granted" from _grant() until its
+  // grant step runs (or it is cancelled). One field for both: a waiter is
+  // taken out of its queue before it is granted.
+  /** @internal Where the wait is. */
+  _place: "nowhere" | "queued" | "granted" = "nowhere";
 
   constructor(loop: EventLoop, readonly owner: WaitOwner<T>, readonly argument: unknown) {
     super(loop);
@@ -72,7 +72,7 @@ export class Waiter<T> extends Future<T> {
 
   /** @internal Let it go: its grant step runs at the loop's next iteration. */
   _grant(): void {
-    this._granted = true;
+    this._place = "granted";
     this.getLoop()._schedule(runGrantStep, this as Waiter<unknown>);
   }
 
@@ -83,14 +83,14 @@ export class Waiter<T> extends Future<T> {
   override cancel(message?: string): boolean {
     if (!super.cancel(message)) return false;
     this.owner._withdraw(this);
-    this._granted = false;
+    this._place = "nowhere";
     return true;
   }
 }
 
 function runGrantStep(waiter: Waiter<unknown>): void {
   if (waiter._state !== "pending") return;
-  waiter._granted = false;
+  waiter._place = "nowhere";
   waiter.owner._take(waiter);
 }
 
@@ -108,8 +108,8 @@ export function doneFuture<T>(loop: EventLoop, value: T): Future<T> {
  * cancelling any number of waiters in any order costs O(1) each.
  */
 export class WaitQueue<W extends Waiter<unknown>> {
-  // Invariant: the live waiters are those of #items[#head...] with _queued
-  // set, in arrival order; #live counts them.
+  // Invariant: the live waiters are those of #items[#head...] whose _place
+  // is "queued", in arrival order; #live counts them.
   #items: (W | undefined)[] = [];
   #head = 0;
   #live = 0;
@@ -120,7 +120,7 @@ export class WaitQueue<W extends Waiter<unknown>> {
   }
 
   push(waiter: W): void {
-    waiter._queued = true;
+    waiter._place = "queued";
     this.#items.push(waiter);
     this.#live++;
   }
@@ -130,7 +130,7 @@ export class WaitQueue<W extends Waiter<unknown>> {
     const items = this.#items;
     while (this.#head < items.length) {
       const waiter = items[this.#head]!;
-      if (waiter._queued) return waiter;
+      if (waiter._place === "queued") return waiter;
       items[this.#head++] = undefined;
     }
     this.#reset();
@@ -142,7 +142,7 @@ export class WaitQueue<W extends Waiter<unknown>> {
     const waiter = this.peek();
     if (waiter === undefined) return undefined;
     this.#items[this.#head++] = undefined;
-    waiter._queued = false;
+    waiter._place = "nowhere";
     this.#live--;
     if (this.#live === 0) this.#reset();
     return waiter;
@@ -150,8 +150,8 @@ export class WaitQueue<W extends Waiter<unknown>> {
 
   /** Remove `waiter`, wherever it is; false if it was not queued. */
   delete(waiter: W): boolean {
-    if (!waiter._queued) return false;
-    waiter._queued = false;
+    if (waiter._place !== "queued") return false;
+    waiter._place = "nowhere";
     this.#live--;
     const span = this.#items.length - this.#head;
     if (this.#live === 0) this.#reset();
@@ -164,7 +164,7 @@ export class WaitQueue<W extends Waiter<unknown>> {
     const out: W[] = [];
     for (let i = this.#head; i < this.#items.length; i++) {
       const waiter = this.#items[i]!;
-      if (waiter._queued) out.push(waiter);
+      if (waiter._place === "queued") out.push(waiter);
     }
     return out;
   }
@@ -265,12 +265,13 @@ export class Coroutine<T> extends Future<T> implements Stepper {
     // resumes in this step); otherwise through the loop, as any future.
     const now = stepping === this || (stepping !== null && stepping._waiter === this);
     if (failed && value instanceof CancelledError) {
-      this._cancelledError = value;
       if (now) {
         this._cancelQuietly();
+        this._cancelledError = value;
         this._runCallbacksNow();
       } else {
         Future.prototype.cancel.call(this);
+        this._cancelledError = value;
       }
     } else if (failed) {
       if (now) this._setExceptionNow(value);

@@ -84,17 +84,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // none; one pair is #callback/#argument (most futures get one or none);
   // with more, #callback is MANY and #argument the flat list of pairs. All
   // are cleared once the future is done (its callbacks went to the loop).
-  // Seven fields: tasks and every waiter of a lock or queue are futures.
+  // Six fields: tasks and every waiter of a lock or queue are futures.
   // No private methods (here, in Task or in Continuation): V8 gives every
   // instance of a class that has one an 8-byte brand.
   /** @internal */ _state: FutureState = "pending";
   #outcome: T | Failure | undefined = undefined;
   #callback: unknown = null;
   #argument: unknown = undefined;
-  /** @internal The message given to `cancel()`. */
-  _cancelMessage: string | undefined = undefined;
-  /** @internal For tasks: the CancelledError that ended the body, given to the first retrieval. */
-  _cancelledError: CancelledError | null = null;
+  // The message given to cancel(), or (tasks, library coroutines) the
+  // CancelledError that ended the body: see _cancelledError.
+  #cancellation: string | CancelledError | undefined = undefined;
   readonly #loop: EventLoop;
 
   /**
@@ -400,6 +399,31 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return outcome instanceof Failure
       ? `<${name} finished exception=${reprValue(outcome.exception)}>`
       : `<${name} finished result=${reprValue(outcome)}>`;
+  }
+
+  /** @internal The message given to `cancel()`, if any. */
+  get _cancelMessage(): string | undefined {
+    const cancellation = this.#cancellation;
+    return typeof cancellation === "string" ? cancellation : undefined;
+  }
+
+  set _cancelMessage(message: string | undefined) {
+    this.#cancellation = message;
+  }
+
+  /**
+   * @internal For tasks and library coroutines: the CancelledError that
+   * ended the body, which the first retrieval raises. It takes the
+   * message's place (asyncio cancels such a task with no message), so set
+   * it after cancelling.
+   */
+  get _cancelledError(): CancelledError | null {
+    const cancellation = this.#cancellation;
+    return cancellation instanceof CancelledError ? cancellation : null;
+  }
+
+  set _cancelledError(error: CancelledError | null) {
+    this.#cancellation = error ?? undefined;
   }
 
   /** @internal The error that a retrieval of this cancelled future raises. */

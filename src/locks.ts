@@ -382,7 +382,7 @@ export class Event extends LoopBound {
 
   /** @internal A waiter was cancelled. */
   _withdraw(waiter: Waiter<true>): void {
-    if (waiter._granted) this.#woken--;
+    if (waiter._place === "granted") this.#woken--;
     else this.#waiters.delete(waiter);
   }
 }
@@ -631,7 +631,7 @@ export class Condition extends LoopBound {
 
   /** @internal A waiter was cancelled (its coroutine takes the lock back). */
   _withdraw(waiter: Waiter<boolean>): void {
-    if (waiter._granted) this.#notified--;
+    if (waiter._place === "granted") this.#notified--;
     else this.#waiters.delete(waiter);
   }
 }
@@ -794,7 +794,7 @@ export class Semaphore extends LoopBound {
    * slot on"); then wake as many waiters as there are slots.
    */
   _withdraw(waiter: Waiter<true | Releaser>): void {
-    if (waiter._granted) {
+    if (waiter._place === "granted") {
       this.#woken--;
       this._value++;
     } else {

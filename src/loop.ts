@@ -170,11 +170,13 @@ export class EventLoop {
   #taskFactory: TaskFactory | null = null;
 
   // The tasks of this loop that are not done (for `allTasks`), in creation
-  // order: a list threaded through the tasks' _prevTask/_nextTask, two
-  // field writes per task instead of a Set's hashing add and delete. Only
-  // _linkTask and _unlinkTask write these fields.
-  #firstTask: Task<unknown> | null = null;
-  #lastTask: Task<unknown> | null = null;
+  // order, each at its _liveIndex: a finished one leaves a hole (null), and
+  // the array is compacted once holes outnumber tasks. O(1) per task,
+  // amortized, and one field in the task, where a Set would hash on add
+  // and delete and a linked list would take two fields. Only _linkTask,
+  // _unlinkTask and #compactTasks write them.
+  #tasks: (Task<unknown> | null)[] = [];
+  #taskHoles = 0;
   // The task (or library coroutine) whose step the pump waits for: set by
   // _beginStep, cleared when that step ends (see "the pump" below).
   #stepping: Stepper | null = null;
@@ -533,31 +535,37 @@ export class EventLoop {
 
   /** @internal The tasks not done yet, in creation order. */
   _liveTasks(): Task<unknown>[] {
-    const tasks = [];
-    for (let task = this.#firstTask; task !== null; task = task._nextTask) tasks.push(task);
-    return tasks;
+    const live = [];
+    for (const task of this.#tasks) if (task !== null) live.push(task);
+    return live;
   }
 
   /** @internal A new task of this loop: it is live until `_unlinkTask`. */
   _linkTask(task: Task<unknown>): void {
-    const last = this.#lastTask;
-    task._prevTask = last;
-    if (last === null) this.#firstTask = task;
-    else last._nextTask = task;
-    this.#lastTask = task;
+    task._liveIndex = this.#tasks.length;
+    this.#tasks.push(task);
   }
 
   /** @internal `task` is done: it leaves the live tasks (once). */
   _unlinkTask(task: Task<unknown>): void {
-    const prev = task._prevTask;
-    const next = task._nextTask;
-    // Only if linked: the first task has no prev either.
-    if (prev === null && this.#firstTask !== task) return;
-    if (prev === null) this.#firstTask = next;
-    else prev._nextTask = next;
-    if (next === null) this.#lastTask = prev;
-    else next._prevTask = prev;
-    task._prevTask = task._nextTask = null;
+    const tasks = this.#tasks;
+    const index = task._liveIndex;
+    if (index < 0 || tasks[index] !== task) return;
+    tasks[index] = null;
+    task._liveIndex = -1;
+    if (++this.#taskHoles * 2 > tasks.length) this.#compactTasks();
+  }
+
+  #compactTasks(): void {
+    const tasks = this.#tasks;
+    let live = 0;
+    for (const task of tasks) {
+      if (task === null) continue;
+      task._liveIndex = live;
+      tasks[live++] = task;
+    }
+    tasks.length = live;
+    this.#taskHoles = 0;
   }
 
   /**

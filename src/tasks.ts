@@ -127,9 +127,8 @@ export class Task<T = unknown> extends Future<T> {
   // live-task list exactly while it is not done.
   /** @internal */ _waiter: Future<unknown> | null = null;
   /** @internal */ _mustCancel = false;
-  /** @internal Neighbours in the loop's list of live tasks: only the loop writes them. */
-  _prevTask: Task<unknown> | null = null;
-  /** @internal */ _nextTask: Task<unknown> | null = null;
+  /** @internal Where the loop's list of live tasks holds it (-1: not there); only the loop writes it. */
+  _liveIndex = -1;
   #cancelRequests = 0;
   // A number until asked for: most tasks never need their "Task-N" string.
   #name: string | number = 0;
@@ -442,9 +441,9 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal The body failed with `error`. */
   _bodyFailed(error: unknown): void {
     if (error instanceof CancelledError) {
+      Future.prototype.cancel.call(this);
       // The first retrieval re-raises this very error, message included.
       this._cancelledError = error;
-      Future.prototype.cancel.call(this);
     } else {
       this._finishWithException(
         error === undefined ? new Error("Task failed with undefined") : error,

@@ -169,7 +169,7 @@ class Waiting<F extends Future<unknown>> implements WaitOwner<[Set<F>, Set<F>]> 
 
   readonly #release = (): void => {
     const waiter = this.waiter;
-    if (!waiter.done() && !waiter._granted) waiter._grant();
+    if (!waiter.done() && waiter._place !== "granted") waiter._grant();
   };
 
   _take(waiter: Waiter<[Set<F>, Set<F>]>): void {
@@ -314,8 +314,9 @@ class Deadline<T> extends Future<T> {
     const innerCancelled = inner.cancelled();
     if (this.#cancelRequested && (innerCancelled || this.#cancelledLate)) {
       // A cancel from outside wins over the deadline, as in `timeout()`.
-      if (innerCancelled) this._cancelledError = inner._makeCancelledError();
+      const error = innerCancelled ? inner._makeCancelledError() : null;
       this._cancelQuietly(this._cancelMessage);
+      if (error !== null) this._cancelledError = error;
       this._runCallbacksNow();
       return;
     }

@@ -533,6 +533,28 @@ describe("Task.cancelling() and uncancel()", () => {
 });
 
 describe("currentTask() and allTasks()", () => {
+  it("allTasks() lists the live tasks in creation order while they finish in any order", async () => {
+    await runVirtual(async () => {
+      const main = currentTask()!;
+      // Durations that finish tasks out of creation order, in waves.
+      const durations = [5, 1, 4, 1, 3, 9, 2, 1, 6, 2, 7, 1, 8, 3, 2, 5];
+      const tasks = durations.map((seconds, i) =>
+        createTask({ name: `t${i}` }, () => sleep(seconds))
+      );
+      await sleep(0.5); // checks between the deadlines
+      for (let now = 0.5; now <= 10; now++) {
+        const expected = tasks.filter((_task, i) => durations[i] > now).map((t) => t.getName());
+        const listed = [...allTasks()].filter((task) => task !== main).map((t) => t.getName());
+        assert.deepEqual(listed, expected, `after ${now} s`);
+        await sleep(1);
+      }
+      assert.deepEqual([...allTasks()], [main]);
+      const late = createTask({ name: "late" }, () => sleep(1));
+      assert.deepEqual([...allTasks()].map((t) => t.getName()), [main.getName(), "late"]);
+      await late;
+    });
+  });
+
   it("currentTask() is the running task, and null in a plain callback", async () => {
     await runVirtual(async () => {
       const loop = getRunningLoop();

@@ -363,7 +363,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   /** New data, EOF: the waiting read takes what it can in its grant step. */
   #check(): void {
     const op = this.#pending;
-    if (op !== null && !op._granted) op._grant();
+    if (op !== null && op._place !== "granted") op._grant();
     if (this.#pending !== null) this.#resumeReading();
     else this.#pauseIfFull();
   }
