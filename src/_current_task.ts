@@ -169,8 +169,8 @@ class DenoFrameScope implements CallbackContext {
 
 // --- Node frames -----------------------------------------------------------
 
-// The last Node task frame that getStore() asked: how a capture reads the
-// current frame for free when it is one of ours.
+// The Node task frame that getStore() asked last: how a capture reads the
+// current frame for free when it is one of ours (cleared once read).
 let askedFrame: NodeTaskFrame | null = null;
 
 /**
@@ -204,7 +204,11 @@ class NodeTaskFrame {
 
   /** `AsyncLocalStorage.disable()`: Node deletes the storage from the current frame. */
   disable(key: unknown): void {
-    (this.values as { disable?(key: unknown): void } | undefined)?.disable?.(key);
+    const values = this.values as
+      | { disable?(key: unknown): void; delete?(key: unknown): void }
+      | undefined;
+    if (values?.disable !== undefined) values.disable(key);
+    else values?.delete?.(key);
   }
 }
 
@@ -219,22 +223,32 @@ function nodeTracking(): Tracking | null {
   const current = (): ReadonlyMap<unknown, unknown> | NodeTaskFrame | undefined => {
     askedFrame = null;
     storage.getStore();
-    if (askedFrame !== null) return askedFrame;
+    const asked = askedFrame;
+    if (asked !== null) {
+      askedFrame = null;
+      return asked;
+    }
     return (new AsyncResource("asyncio-ts.capture") as unknown as Record<symbol, unknown>)[
       frameKey
     ] as ReadonlyMap<unknown, unknown> | undefined;
+  };
+  // The creator's values without the library's own entry, which a user's
+  // run() inside a task copies: a task must not keep its creator alive.
+  const valuesOf = (creator: CreatorContext): ReadonlyMap<unknown, unknown> | undefined => {
+    if (creator instanceof NodeTaskFrame) return creator.values;
+    if (creator === NO_FRAME) return undefined;
+    const values = creator as ReadonlyMap<unknown, unknown>;
+    if (!values.has(storage)) return values;
+    const copy = new Map(values);
+    copy.delete(storage);
+    return copy;
   };
   const tracking: Tracking = {
     name: "Node frames",
     currentTask: () => storage.getStore(),
     capture: () => current() ?? NO_FRAME,
     runIn(task, creator, body) {
-      const values = creator instanceof NodeTaskFrame
-        ? creator.values
-        : creator === NO_FRAME
-        ? undefined
-        : creator as ReadonlyMap<unknown, unknown>;
-      holder[frameKey] = new NodeTaskFrame(task, values);
+      holder[frameKey] = new NodeTaskFrame(task, valuesOf(creator));
       try {
         return starter.runInAsyncScope(body);
       } finally {

@@ -14,6 +14,7 @@ import {
   getRunningLoop,
   run,
   sleep,
+  type Task,
   taskGroup,
   timeout,
   TimeoutError,
@@ -169,6 +170,21 @@ describe("a callback's context", () => {
       await sleep(1);
       task.cancel();
       assert.equal(await task, "inner/undefined true inner/undefined true | undefined/5");
+    });
+  });
+
+  it("lets the task disable a storage of its creator's", async () => {
+    await runVirtual(async () => {
+      const task: Task<string> = user.run("x", () =>
+        createTask(async (): Promise<string> => {
+          const before = user.getStore();
+          await sleep(0);
+          user.disable();
+          const after = user.getStore();
+          await sleep(0);
+          return `${before} ${after} ${user.getStore()} ${currentTask() === task}`;
+        }));
+      assert.equal(await task, "x undefined undefined true");
     });
   });
 
