@@ -96,6 +96,8 @@ interface Tracking {
   capture(): CreatorContext;
   /** Run `body` with `task` current, inside the `creator` context. */
   runIn<R>(task: Task<unknown>, creator: CreatorContext, body: () => R): R;
+  /** Run `body` in `context`, as captured (a task's own, to resume its code). */
+  resume<R>(context: CreatorContext, body: () => R): R;
   callbackContext(): CallbackContext;
 }
 
@@ -146,6 +148,7 @@ function denoTracking(): Tracking | null {
     currentTask: () => taskOf(get()),
     capture: () => (get() as object | undefined) ?? NO_FRAME,
     runIn: (task, creator, body) => inFrame(frameFor(task, creator), body),
+    resume: (context, body) => inFrame(context === NO_FRAME ? undefined : context, body),
     callbackContext: () => new DenoFrameScope(get(), inFrame),
   };
   return worksBothWays(tracking) ? tracking : null;
@@ -243,18 +246,20 @@ function nodeTracking(): Tracking | null {
     copy.delete(storage);
     return copy;
   };
+  const inNodeFrame = <R>(frame: unknown, body: () => R): R => {
+    holder[frameKey] = frame;
+    try {
+      return starter.runInAsyncScope(body);
+    } finally {
+      holder[frameKey] = undefined;
+    }
+  };
   const tracking: Tracking = {
     name: "Node frames",
     currentTask: () => storage.getStore(),
     capture: () => current() ?? NO_FRAME,
-    runIn(task, creator, body) {
-      holder[frameKey] = new NodeTaskFrame(task, valuesOf(creator));
-      try {
-        return starter.runInAsyncScope(body);
-      } finally {
-        holder[frameKey] = undefined;
-      }
-    },
+    runIn: (task, creator, body) => inNodeFrame(new NodeTaskFrame(task, valuesOf(creator)), body),
+    resume: (context, body) => inNodeFrame(context === NO_FRAME ? undefined : context, body),
     callbackContext: () => new AsyncResource("asyncio-ts.callback"),
   };
   return worksBothWays(tracking) ? tracking : null;
@@ -288,6 +293,8 @@ const storageTracking: Tracking = {
     startingBody = body;
     return (creator as AsyncResource).runInAsyncScope(enterTaskAndRun) as R;
   },
+  resume: <R>(context: CreatorContext, body: () => R): R =>
+    (context as AsyncResource).runInAsyncScope(body),
   callbackContext: () => new AsyncResource("asyncio-ts.callback"),
 };
 
@@ -327,11 +334,6 @@ export function runInTask<R>(task: Task<unknown>, body: () => R): R {
   return startInCreatorContext(tracking.capture(), task, body);
 }
 
-/** @internal Capture the calling code's context, for a task being created. */
-export function captureCreatorContext(): CreatorContext {
-  return tracking.capture();
-}
-
 /**
  * @internal Run `body` (a task's first step) inside `context`, so that its
  * continuations belong to `task`.
@@ -345,6 +347,29 @@ export function startInCreatorContext<R>(
   outside = false;
   try {
     return tracking.runIn(task, context, body);
+  } finally {
+    outside = saved;
+  }
+}
+
+/**
+ * @internal The calling code's context: where a task created now starts
+ * (`startInCreatorContext`), or where to resume the calling code later
+ * (`resumeInContext`). Free on Deno and Node 24 inside a task: its frame.
+ */
+export function captureContext(): CreatorContext {
+  return tracking.capture();
+}
+
+/**
+ * @internal Run `body` in `context` (from `captureContext`), as the code
+ * that captured it, its task current.
+ */
+export function resumeInContext<R>(context: CreatorContext, body: () => R): R {
+  const saved = outside;
+  outside = false;
+  try {
+    return tracking.resume(context, body);
   } finally {
     outside = saved;
   }

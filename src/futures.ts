@@ -11,7 +11,13 @@
  */
 
 import { CancelledError, InvalidStateError, loopCancelledError, RuntimeError } from "./errors.ts";
-import { captureCallbackContext, taskInContext } from "./_current_task.ts";
+import {
+  captureCallbackContext,
+  captureContext,
+  type CreatorContext,
+  resumeInContext,
+  taskInContext,
+} from "./_current_task.ts";
 import { runningLoopOrNull } from "./_running_loop.ts";
 import { reprValue } from "./_repr.ts";
 import { checkFunction } from "./_checks.ts";
@@ -332,6 +338,35 @@ export class Future<T = unknown> implements PromiseLike<T> {
       awaiter,
       capturedResolve!,
       capturedReject!,
+    );
+    capturedResolve = capturedReject = null;
+    this._register(wait, true);
+    return promise;
+  }
+
+  /**
+   * @internal `_wait().then(() => onDone(first, second))` without the
+   * promise in between and the closure: once this future is done, in the
+   * step where the calling task resumes, `onDone` runs in the calling
+   * code's context, and the promise returned follows what it returns; the
+   * future's failure (a cancel) rejects it instead. A task parked in a
+   * lock's `with()` holds this and the promise.
+   */
+  _waitThen<A, B, R>(
+    onDone: (first: A, second: B) => R | PromiseLike<R>,
+    first: A,
+    second: B,
+  ): Promise<Awaited<R>> {
+    const promise = new Promise(captureResolvers) as Promise<Awaited<R>>;
+    const wait = new ResumingWait(
+      this as Future<unknown>,
+      taskInContext(),
+      capturedResolve!,
+      capturedReject!,
+      captureContext(),
+      onDone as (first: unknown, second: unknown) => unknown,
+      first,
+      second,
     );
     capturedResolve = capturedReject = null;
     this._register(wait, true);
@@ -775,6 +810,47 @@ class NativeWait extends Waiting {
   deliver(failed: boolean, value: unknown): void {
     (failed ? this.reject : this.resolve)(value);
   }
+}
+
+/**
+ * A `_waitThen()`: resumes the calling code with its continuation, in its
+ * context, and settles the native promise it was handed with the outcome.
+ */
+class ResumingWait extends Waiting {
+  constructor(
+    future: Future<unknown>,
+    awaiter: Stepper | undefined,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (reason: unknown) => void,
+    readonly context: CreatorContext,
+    readonly onDone: (first: unknown, second: unknown) => unknown,
+    readonly first: unknown,
+    readonly second: unknown,
+  ) {
+    super(future, awaiter);
+  }
+
+  deliver(failed: boolean, value: unknown): void {
+    if (failed) {
+      this.reject(value);
+      return;
+    }
+    resuming = this;
+    try {
+      this.resolve(resumeInContext(this.context, runResuming));
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+}
+
+// The wait whose continuation runResuming calls: a handoff (see tasks.ts).
+let resuming: ResumingWait | null = null;
+
+function runResuming(): unknown {
+  const wait = resuming!;
+  resuming = null;
+  return wait.onDone(wait.first, wait.second);
 }
 
 // The property of a combinator's done callback that names the future it

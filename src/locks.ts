@@ -128,14 +128,14 @@ function acquired(primitive: { release(): void }, hold: boolean): Acquired {
 /**
  * Wait for `wait` on the calling task's account and then run `body`
  * holding the primitive (`with()`): not an async function while it waits,
- * so a parked task keeps no frame of ours alive.
+ * so a parked task keeps no frame of ours alive, nor a closure.
  */
 function withHeld<R>(
   primitive: { release(): void },
   wait: Future<Acquired>,
   body: () => R | PromiseLike<R>,
 ): Promise<Awaited<R>> {
-  return wait._wait().then(() => runHolding(primitive, body));
+  return wait._waitThen(runHolding, primitive, body) as Promise<Awaited<R>>;
 }
 
 /** The rest of `with(body)`, holding what was acquired: run `body`, then release. */

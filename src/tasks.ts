@@ -17,7 +17,7 @@ import { CancelledError, loopCancelledError, RuntimeError } from "./errors.ts";
 import { Future, isThenable } from "./futures.ts";
 import { Coroutine } from "./_waits.ts";
 import {
-  captureCreatorContext,
+  captureContext,
   type CreatorContext,
   runInTask,
   startInCreatorContext,
@@ -205,7 +205,7 @@ export class Task<T = unknown> extends Future<T> {
     }
     // The first step runs in the context of the code creating the task, as
     // a Python task runs in a copy of its creator's contextvars.
-    this.#context = captureCreatorContext();
+    this.#context = captureContext();
     loop._schedule(startTask, this as Task<unknown>);
   }
 
