@@ -967,7 +967,9 @@ export class EventLoop {
    */
   #runBatch(): boolean {
     if (this.#debug) return this.#runBatchDebug();
-    const batch = this.#batch!;
+    const batch = this.#batch;
+    // Let go already: its last callback began the step that just ended.
+    if (batch === null) return true;
     this.#inBatch = true;
     try {
       while (this.#batchIndex < batch.length) {
@@ -983,16 +985,24 @@ export class EventLoop {
         // A resumed task runs its step in microtasks; wait for the step to end.
         if (this.#stepping !== null) {
           this.#sentinel ??= setImmediate(this.#stallSentinel);
+          // Nothing left to run: let the batch go now rather than hold
+          // it (two slots per callback) for as long as the step runs.
+          if (this.#batchIndex === batch.length) this.#releaseBatch(batch);
           return false;
         }
       }
     } finally {
       this.#inBatch = false;
     }
+    this.#releaseBatch(batch);
+    return true;
+  }
+
+  /** The batch is run: empty it, and keep it for the next iteration's ready queue. */
+  #releaseBatch(batch: unknown[]): void {
     batch.length = 0;
     this.#spareBatch = batch;
     this.#batch = null;
-    return true;
   }
 
   /**
@@ -1000,7 +1010,8 @@ export class EventLoop {
    * task step to its end (`#endTimedStep`).
    */
   #runBatchDebug(): boolean {
-    const batch = this.#batch!;
+    const batch = this.#batch;
+    if (batch === null) return true;
     const clock = this.#clock;
     this.#inBatch = true;
     try {
@@ -1019,6 +1030,7 @@ export class EventLoop {
           this.#timedStep = this.#stepping;
           this.#timedStepStart = start;
           this.#sentinel ??= setImmediate(this.#stallSentinel);
+          if (this.#batchIndex === batch.length) this.#releaseBatch(batch);
           return false;
         }
         const took = clock.now() - start;
@@ -1031,9 +1043,7 @@ export class EventLoop {
     } finally {
       this.#inBatch = false;
     }
-    batch.length = 0;
-    this.#spareBatch = batch;
-    this.#batch = null;
+    this.#releaseBatch(batch);
     return true;
   }
 
