@@ -140,7 +140,6 @@ export class Task<T = unknown> extends Future<T> {
   // copied. Most tasks take none or one, and their rest array then dies
   // young instead of living as long as the task waits.
   #args: unknown = NO_ARGUMENTS;
-  #abort: AbortController | null = null;
   // Until the first step: its creator's context, captured (see #init).
   #context: CreatorContext | null = null;
 
@@ -241,13 +240,16 @@ export class Task<T = unknown> extends Future<T> {
    * `uncancel()`s back to zero requests, a fresh signal replaces it.
    */
   get signal(): AbortSignal {
-    if (this.#abort === null) {
-      this.#abort = new AbortController();
+    let controller = signals.get(this as Task<unknown>);
+    if (controller === undefined) {
+      controller = new AbortController();
+      signals.set(this as Task<unknown>, controller);
+      signalsAsked = true;
       if (this.#cancelRequests > 0 || this.cancelled()) {
-        this.#abort.abort(new CancelledError(this._cancelMessage));
+        controller.abort(new CancelledError(this._cancelMessage));
       }
     }
-    return this.#abort.signal;
+    return controller.signal;
   }
 
   /**
@@ -260,7 +262,7 @@ export class Task<T = unknown> extends Future<T> {
     if (this.done()) return false;
     if (message !== undefined) message = String(message);
     this.#cancelRequests++;
-    this.#abort?.abort(new CancelledError(message));
+    if (signalsAsked) signals.get(this as Task<unknown>)?.abort(new CancelledError(message));
     if (this._waiter !== null && this._waiter.cancel(message)) return true;
     this._mustCancel = true;
     this._cancelMessage = message;
@@ -283,7 +285,9 @@ export class Task<T = unknown> extends Future<T> {
       this.#cancelRequests--;
       if (this.#cancelRequests === 0) {
         this._mustCancel = false;
-        if (this.#abort?.signal.aborted) this.#abort = null;
+        if (signals.get(this as Task<unknown>)?.signal.aborted) {
+          if (signalsAsked) signals.delete(this as Task<unknown>);
+        }
       }
     }
     return this.#cancelRequests;
@@ -456,11 +460,18 @@ export class Task<T = unknown> extends Future<T> {
   _afterDone(): void {
     const loop = this.getLoop();
     loop._unlinkTask(this as Task<unknown>);
-    this.#abort = null;
+    if (signalsAsked) signals.delete(this as Task<unknown>);
     this._waiter = null;
     loop._endStep(this as Task<unknown>);
   }
 }
+
+// The AbortControllers of the tasks whose `signal` was asked for, until
+// they are done: few tasks need one, and a field in every task would cost
+// them all 8 bytes.
+const signals = new WeakMap<Task<unknown>, AbortController>();
+// Until then, the lookups are skipped.
+let signalsAsked = false;
 
 function startTask(task: Task<unknown>): void {
   task._start();
