@@ -306,6 +306,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onRejected: ((reason: unknown) => R2 | PromiseLike<R2>) | null | undefined,
     awaiter: Stepper | undefined,
   ): Promise<R1 | R2> {
+    // Done: nothing to wait for, so no one to remember (an await of a
+    // queue's get() with an item there, say). The handler runs now, as
+    // for a Continuation registered on a done future.
+    if (this._state !== "pending") {
+      return thenDone(this, onFulfilled, onRejected) as Promise<R1 | R2>;
+    }
     const continuation = new Continuation(
       this as Future<unknown>,
       awaiter,
@@ -773,6 +779,33 @@ function settledPromise(failed: boolean, value: unknown): Chained {
   const chained = pendingPromise();
   (failed ? chained.reject : chained.resolve)(value);
   return chained;
+}
+
+/** `then()` on a done future: the handler's outcome as a native promise. */
+function thenDone(
+  future: Future<unknown>,
+  onFulfilled: ((value: never) => unknown) | null | undefined,
+  onRejected: ((reason: unknown) => unknown) | null | undefined,
+): Promise<unknown> {
+  let failed = false;
+  let value: unknown;
+  try {
+    value = future.result();
+  } catch (error) {
+    failed = true;
+    value = error;
+  }
+  const handler = failed ? onRejected : onFulfilled;
+  if (typeof handler === "function") {
+    try {
+      value = (handler as (value: unknown) => unknown)(value);
+      failed = false;
+    } catch (error) {
+      failed = true;
+      value = error;
+    }
+  }
+  return failed ? Promise.reject(value) : Promise.resolve(value);
 }
 
 /** Whether `value` has a `then` method (a promise or another thenable). */
