@@ -89,7 +89,7 @@ export class Waiter<T> extends Future<T> {
 }
 
 function runGrantStep(waiter: Waiter<unknown>): void {
-  if (waiter._state !== "pending") return;
+  if (waiter.done()) return;
   waiter._place = "nowhere";
   waiter.owner._take(waiter);
 }

@@ -58,6 +58,10 @@ const PASS_FUTURE = Symbol("pass the future");
 // The marker in a future's callback slot for "more than one; see the list".
 const MANY = Symbol("many callbacks");
 
+// A future's outcome before it is done, and once it is cancelled.
+const PENDING = Symbol("pending");
+const CANCELLED = Symbol("cancelled");
+
 /** A failed future's outcome: the exception, and the loop's record of it until someone looks. */
 class Failure {
   unretrieved: UnretrievedRecord | null = null;
@@ -85,16 +89,16 @@ class Failure {
  * ```
  */
 export class Future<T = unknown> implements PromiseLike<T> {
-  // Invariants: the state leaves "pending" exactly once. #outcome is the
-  // result, or a Failure for an exception. Callbacks: #callback null means
+  // Invariants: #outcome leaves PENDING exactly once, for CANCELLED, the
+  // result, or a Failure for an exception (the state is read from it: one
+  // field for both). Callbacks: #callback null means
   // none; one pair is #callback/#argument (most futures get one or none);
   // with more, #callback is MANY and #argument the flat list of pairs. All
   // are cleared once the future is done (its callbacks went to the loop).
-  // Six fields: tasks and every waiter of a lock or queue are futures.
+  // Five fields: tasks and every waiter of a lock or queue are futures.
   // No private methods (here, in Task or in Continuation): V8 gives every
   // instance of a class that has one an 8-byte brand.
-  /** @internal */ _state: FutureState = "pending";
-  #outcome: T | Failure | undefined = undefined;
+  #outcome: unknown = PENDING;
   #callback: unknown = null;
   #argument: unknown = undefined;
   // The message given to cancel(), or (tasks, library coroutines) the
@@ -125,6 +129,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return creationSite(this);
   }
 
+  /** @internal The state, read from the outcome. */
+  get _state(): FutureState {
+    const outcome = this.#outcome;
+    return outcome === PENDING ? "pending" : outcome === CANCELLED ? "cancelled" : "finished";
+  }
+
   /** The loop this future belongs to. */
   getLoop(): EventLoop {
     return this.#loop;
@@ -132,12 +142,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** Whether the future has a result, an exception, or was cancelled. */
   done(): boolean {
-    return this._state !== "pending";
+    return this.#outcome !== PENDING;
   }
 
   /** Whether the future was cancelled. */
   cancelled(): boolean {
-    return this._state === "cancelled";
+    return this.#outcome === CANCELLED;
   }
 
   /**
@@ -147,8 +157,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {InvalidStateError} if the future is not done yet.
    */
   result(): T {
-    if (this._state === "cancelled") throw this._makeCancelledError();
-    if (this._state === "pending") throw new InvalidStateError("Result is not set.");
+    if (this.#outcome === CANCELLED) throw this._makeCancelledError();
+    if (this.#outcome === PENDING) throw new InvalidStateError("Result is not set.");
     const outcome = this.#outcome;
     if (outcome instanceof Failure) {
       this._markRetrieved();
@@ -164,8 +174,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {InvalidStateError} if the future is not done yet.
    */
   exception(): unknown {
-    if (this._state === "cancelled") throw this._makeCancelledError();
-    if (this._state === "pending") throw new InvalidStateError("Exception is not set.");
+    if (this.#outcome === CANCELLED) throw this._makeCancelledError();
+    if (this.#outcome === PENDING) throw new InvalidStateError("Exception is not set.");
     const outcome = this.#outcome;
     if (!(outcome instanceof Failure)) return null;
     this._markRetrieved();
@@ -178,9 +188,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {InvalidStateError} if the future is already done.
    */
   setResult(result: T): void {
-    if (this._state !== "pending") throw new InvalidStateError("invalid state");
+    if (this.#outcome !== PENDING) throw new InvalidStateError("invalid state");
     this.#outcome = result;
-    this._state = "finished";
     this._scheduleCallbacks();
   }
 
@@ -191,13 +200,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {TypeError} if `exception` is `undefined` (nothing to raise).
    */
   setException(exception: unknown): void {
-    if (this._state !== "pending") throw new InvalidStateError("invalid state");
+    if (this.#outcome !== PENDING) throw new InvalidStateError("invalid state");
     if (exception === undefined) {
       throw new TypeError("Cannot set an exception of undefined: pass an Error");
     }
     const failure = new Failure(exception);
     this.#outcome = failure;
-    this._state = "finished";
     this._scheduleCallbacks();
     failure.unretrieved = this.#loop._noteUnretrieved(this, exception);
   }
@@ -210,8 +218,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   cancel(message?: string): boolean {
     this._markRetrieved();
-    if (this._state !== "pending") return false;
-    this._state = "cancelled";
+    if (this.#outcome !== PENDING) return false;
+    this.#outcome = CANCELLED;
     this._cancelMessage = message === undefined ? undefined : String(message);
     this._scheduleCallbacks();
     return true;
@@ -224,7 +232,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   addDoneCallback(callback: DoneCallback<T>): void {
     checkFunction(callback, "add a done callback");
-    if (this._state !== "pending") this.#loop.callSoon(callback, this);
+    if (this.#outcome !== PENDING) this.#loop.callSoon(callback, this);
     else {
       const context = captureCallbackContext();
       this._addCallback(
@@ -240,7 +248,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * combinator's mark on it (`markAwaitedBy`).
    */
   _addDoneCallback(callback: DoneCallback<T>): void {
-    if (this._state !== "pending") this.#loop._schedule(callback, this);
+    if (this.#outcome !== PENDING) this.#loop._schedule(callback, this);
     else this._addCallback(callback, PASS_FUTURE);
   }
 
@@ -276,7 +284,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     // A task's code calling `future.then(callback)` directly must not end
     // its step: the loop would run the next callbacks in the middle of it.
     // A done future suspends no one, so its awaiter need not be looked up.
-    const awaiter = typeof onRejected === "function" && this._state === "pending"
+    const awaiter = typeof onRejected === "function" && this.#outcome === PENDING
       ? taskInContext()
       : undefined;
     return this._chain(onFulfilled, onRejected, awaiter);
@@ -309,7 +317,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     // Done: nothing to wait for, so no one to remember (an await of a
     // queue's get() with an item there, say). The handler runs now, as
     // for a Continuation registered on a done future.
-    if (this._state !== "pending") {
+    if (this.#outcome !== PENDING) {
       return thenDone(this, onFulfilled, onRejected) as Promise<R1 | R2>;
     }
     const continuation = new Continuation(
@@ -393,7 +401,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const awaiter = waiting.awaiter;
     if (awaiter === (this as unknown)) {
       waiting.deliver(true, new RuntimeError(`Task cannot await on itself: ${this}`));
-    } else if (this._state !== "pending") {
+    } else if (this.#outcome !== PENDING) {
       // Awaiting a done future does not suspend, as in asyncio.
       waiting.settle(null);
     } else if (awaiter === undefined || awaiter.done()) {
@@ -434,8 +442,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** The future's state for logs: `<Future finished result=1>`. */
   toString(): string {
     const name = this.constructor.name;
-    if (this._state === "pending") return `<${name} pending>`;
-    if (this._state === "cancelled") return `<${name} cancelled>`;
+    if (this.#outcome === PENDING) return `<${name} pending>`;
+    if (this.#outcome === CANCELLED) return `<${name} cancelled>`;
     const outcome = this.#outcome;
     return outcome instanceof Failure
       ? `<${name} finished exception=${reprValue(outcome.exception)}>`
@@ -499,7 +507,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   _setResultNow(result: T): void {
     this.#outcome = result;
-    this._state = "finished";
     this._runCallbacksNow();
   }
 
@@ -507,7 +514,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
   _setExceptionNow(exception: unknown): void {
     const failure = new Failure(exception);
     this.#outcome = failure;
-    this._state = "finished";
     // Noted first: the waiter run now retrieves it.
     failure.unretrieved = this.#loop._noteUnretrieved(this, exception);
     this._runCallbacksNow();
@@ -519,10 +525,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * already queued). False if the future is done.
    */
   _cancelQuietly(message?: string): boolean {
-    if (this._state !== "pending") return false;
-    this._state = "cancelled";
+    if (this.#outcome !== PENDING) return false;
+    this.#outcome = CANCELLED;
     this._cancelMessage = message;
     return true;
+  }
+
+  /**
+   * @internal As `_cancelQuietly`, but a cancelled future is cancelled
+   * again, with `message` (a `sleep(0)` keeps a task's last cancel message).
+   */
+  _cancelQuietlyAgain(message?: string): boolean {
+    if (this.#outcome === CANCELLED) this.#outcome = PENDING;
+    return this._cancelQuietly(message);
   }
 
   /**

@@ -76,11 +76,9 @@ class YieldFuture<T> extends Future<T> {
   }
 
   override cancel(message?: string): boolean {
-    if (this._state === "finished") return false;
     // Cancelling it again replaces the message: asyncio keeps the task's
     // last one (pinned by "two cancels during sleep(0)").
-    this._state = "pending";
-    return this._cancelQuietly(message === undefined ? undefined : String(message));
+    return this._cancelQuietlyAgain(message === undefined ? undefined : String(message));
   }
 }
 

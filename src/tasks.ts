@@ -126,10 +126,11 @@ export class Task<T = unknown> extends Future<T> {
   // delivered at the next wake-up or suspension. The task is in its loop's
   // live-task list exactly while it is not done.
   /** @internal */ _waiter: Future<unknown> | null = null;
-  /** @internal */ _mustCancel = false;
   /** @internal Where the loop's list of live tasks holds it (-1: not there); only the loop writes it. */
   _liveIndex = -1;
-  #cancelRequests = 0;
+  // The cancel requests not undone by uncancel(), doubled, plus 1 while
+  // _mustCancel: one field for the two.
+  #cancelState = 0;
   // A number until asked for: most tasks never need their "Task-N" string.
   #name: string | number = 0;
   // The function (or promise) until the first step, then its name: a
@@ -208,6 +209,15 @@ export class Task<T = unknown> extends Future<T> {
     loop._schedule(startTask, this as Task<unknown>);
   }
 
+  /** @internal A cancel found no waiter to cancel: deliver it at the next wake-up or suspension. */
+  get _mustCancel(): boolean {
+    return (this.#cancelState & 1) === 1;
+  }
+
+  set _mustCancel(value: boolean) {
+    this.#cancelState = value ? this.#cancelState | 1 : this.#cancelState & ~1;
+  }
+
   /** The task's name. */
   getName(): string {
     const name = this.#name;
@@ -245,7 +255,7 @@ export class Task<T = unknown> extends Future<T> {
       controller = new AbortController();
       signals.set(this as Task<unknown>, controller);
       signalsAsked = true;
-      if (this.#cancelRequests > 0 || this.cancelled()) {
+      if (this.#cancelState >= 2 || this.cancelled()) {
         controller.abort(new CancelledError(this._cancelMessage));
       }
     }
@@ -261,7 +271,7 @@ export class Task<T = unknown> extends Future<T> {
     this._markRetrieved();
     if (this.done()) return false;
     if (message !== undefined) message = String(message);
-    this.#cancelRequests++;
+    this.#cancelState += 2;
     if (signalsAsked) signals.get(this as Task<unknown>)?.abort(new CancelledError(message));
     if (this._waiter !== null && this._waiter.cancel(message)) return true;
     this._mustCancel = true;
@@ -273,7 +283,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** How many cancel requests are pending (`cancel()` calls not undone by `uncancel()`). */
   cancelling(): number {
-    return this.#cancelRequests;
+    return this.#cancelState >> 1;
   }
 
   /**
@@ -281,16 +291,16 @@ export class Task<T = unknown> extends Future<T> {
    * yet delivered is dropped (Python 3.13).
    */
   uncancel(): number {
-    if (this.#cancelRequests > 0) {
-      this.#cancelRequests--;
-      if (this.#cancelRequests === 0) {
+    if (this.#cancelState >= 2) {
+      this.#cancelState -= 2;
+      if (this.#cancelState < 2) {
         this._mustCancel = false;
-        if (signals.get(this as Task<unknown>)?.signal.aborted) {
-          if (signalsAsked) signals.delete(this as Task<unknown>);
+        if (signalsAsked && signals.get(this as Task<unknown>)?.signal.aborted) {
+          signals.delete(this as Task<unknown>);
         }
       }
     }
-    return this.#cancelRequests;
+    return this.#cancelState >> 1;
   }
 
   /**
