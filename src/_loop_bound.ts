@@ -16,7 +16,7 @@ import { getEventLoop } from "./events.ts";
 import { failedFuture, type Future } from "./futures.ts";
 import type { EventLoop } from "./loop.ts";
 import { requireRunningLoop, runningLoopOrNull } from "./_running_loop.ts";
-import { Waiter, type WaitOwner, type WaitQueue } from "./_waits.ts";
+import { Waiter, WaiterWithArgument, type WaitOwner, type WaitQueue } from "./_waits.ts";
 
 /**
  * The base of the synchronization primitives and queues: each binds to the
@@ -43,18 +43,21 @@ export abstract class LoopBound {
   }
 
   /**
-   * @internal Make someone wait: a new Waiter of `owner` at the back of
-   * `queue`, for the running loop; a failed Future instead when that is the
-   * wrong loop (or none), as the await of asyncio's coroutine fails.
+   * @internal Make someone wait: a new Waiter of `owner` (with `argument`,
+   * if given) at the back of `queue`, for the running loop; a failed Future
+   * instead when that is the wrong loop (or none), as the await of
+   * asyncio's coroutine fails.
    */
-  _enqueue<T>(queue: WaitQueue<Waiter<T>>, owner: WaitOwner<T>, argument: unknown): Future<T> {
+  _enqueue<T>(queue: WaitQueue<Waiter<T>>, owner: WaitOwner<T>, argument?: unknown): Future<T> {
     let loop: EventLoop;
     try {
       loop = this._getLoop();
     } catch (error) {
       return failedFuture(anyLoop(), error);
     }
-    const waiter = new Waiter(loop, owner, argument);
+    const waiter = argument === undefined
+      ? new Waiter(loop, owner)
+      : new WaiterWithArgument(loop, owner, argument);
     queue.push(waiter);
     return waiter;
   }

@@ -52,10 +52,9 @@ export interface WaitOwner<T> {
 }
 
 /**
- * @internal A wait in one primitive's queue, with what the primitive needs
- * to finish it (`argument`: a queue's item to put, whether an acquire is a
- * `hold()`). Its `owner` says what the grant step takes and how a cancelled
- * wait leaves.
+ * @internal A wait in one primitive's queue. Its `owner` says what the
+ * grant step takes and how a cancelled wait leaves; `_argument()` what the
+ * primitive needs to finish it, if anything (`WaiterWithArgument`).
  */
 export class Waiter<T> extends Future<T> {
   // Invariants: pending until its grant step finished it or it was
@@ -66,8 +65,13 @@ export class Waiter<T> extends Future<T> {
   /** @internal Where the wait is. */
   _place: "nowhere" | "queued" | "granted" = "nowhere";
 
-  constructor(loop: EventLoop, readonly owner: WaitOwner<T>, readonly argument: unknown) {
+  constructor(loop: EventLoop, readonly owner: WaitOwner<T>) {
     super(loop);
+  }
+
+  /** @internal What the primitive needs to finish it: see `WaiterWithArgument`. */
+  _argument(): unknown {
+    return undefined;
   }
 
   /** @internal Let it go: its grant step runs at the loop's next iteration. */
@@ -85,6 +89,25 @@ export class Waiter<T> extends Future<T> {
     this.owner._withdraw(this);
     this._place = "nowhere";
     return true;
+  }
+}
+
+/**
+ * @internal A Waiter with what its primitive needs to finish it: a queue's
+ * item to put, `true` for a `hold()`. A class of its own so that the
+ * others (an event's, a get's) do without the field.
+ */
+export class WaiterWithArgument<T> extends Waiter<T> {
+  readonly #argument: unknown;
+
+  constructor(loop: EventLoop, owner: WaitOwner<T>, argument: unknown) {
+    super(loop, owner);
+    this.#argument = argument;
+  }
+
+  /** @internal */
+  override _argument(): unknown {
+    return this.#argument;
   }
 }
 

@@ -264,7 +264,7 @@ export class Lock extends LoopBound {
 
   #acquire(hold: boolean): Future<Acquired> {
     if (this.#tryAcquire()) return doneFuture(anyLoop(), acquired(this, hold));
-    return this._enqueue(this.#waiters, this, hold);
+    return this._enqueue(this.#waiters, this, hold ? true : undefined);
   }
 
   // The fast path: free, and no waiter goes first, not even one woken but
@@ -290,7 +290,7 @@ export class Lock extends LoopBound {
   _take(waiter: Waiter<true | Releaser>): void {
     this.#woken = null;
     this.#state = "locked";
-    waiter._setResultNow(acquired(this, waiter.argument as boolean));
+    waiter._setResultNow(acquired(this, waiter._argument() === true));
   }
 
   /**
@@ -365,7 +365,7 @@ export class Event extends LoopBound {
   wait(): Future<true> {
     // No wait, so no loop binding (and no check), as in asyncio.
     if (this.#state === "set") return doneFuture(anyLoop(), true);
-    return this._enqueue(this.#waiters, this, undefined);
+    return this._enqueue(this.#waiters, this);
   }
 
   /** `<Event [unset, waiters:1]>`, like asyncio's repr. */
@@ -505,7 +505,7 @@ export class Condition extends LoopBound {
   }
 
   async #waitIn(co: Coroutine<true>): Promise<true> {
-    const waiter = new Waiter<boolean>(co.getLoop(), this, undefined);
+    const waiter = new Waiter<boolean>(co.getLoop(), this);
     this.release();
     try {
       try {
@@ -762,7 +762,7 @@ export class Semaphore extends LoopBound {
       this._value--;
       return doneFuture(anyLoop(), acquired(this, hold));
     }
-    return this._enqueue(this.#waiters, this, hold);
+    return this._enqueue(this.#waiters, this, hold ? true : undefined);
   }
 
   /** Hand a slot to the first waiter not already woken; false if none. */
@@ -785,7 +785,7 @@ export class Semaphore extends LoopBound {
   _take(waiter: Waiter<true | Releaser>): void {
     this.#woken--;
     this.#wakeUpAllowed();
-    waiter._setResultNow(acquired(this, waiter.argument as boolean));
+    waiter._setResultNow(acquired(this, waiter._argument() === true));
   }
 
   /**

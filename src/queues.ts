@@ -200,7 +200,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
   get(): Future<T> {
     if (this._items.length > 0) return doneFuture(anyLoop(), this.getNowait());
     if (this.#state === "shutdown") return failedFuture(anyLoop(), new QueueShutDown());
-    return this._enqueue(this.#getters, this, undefined);
+    return this._enqueue(this.#getters, this);
   }
 
   /**
@@ -241,7 +241,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
    */
   join(): Future<void> {
     if (this.#unfinished === 0) return doneFuture(anyLoop(), undefined);
-    return this._enqueue(this.#joiners, this.#joinSide, undefined);
+    return this._enqueue(this.#joiners, this.#joinSide);
   }
 
   /**
@@ -308,7 +308,7 @@ export class Queue<T = unknown> extends LoopBound implements AsyncIterable<T> {
     if (this.#state === "shutdown") putter._setExceptionNow(new QueueShutDown());
     else if (this.full()) this.#putters.push(putter);
     else {
-      this.putNowait(putter.argument as T);
+      this.putNowait(putter._argument() as T);
       putter._setResultNow(undefined);
     }
   }

@@ -148,7 +148,7 @@ class Waiting<F extends Future<unknown>> implements WaitOwner<[Set<F>, Set<F>]> 
   #left: number;
 
   constructor(loop: EventLoop, futures: Set<F>, timeout: number | null, returnWhen: ReturnWhen) {
-    this.waiter = new Waiter(loop, this, undefined);
+    this.waiter = new Waiter(loop, this);
     this.#futures = futures;
     this.#returnWhen = returnWhen;
     this.#left = futures.size;

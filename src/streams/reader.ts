@@ -75,7 +75,7 @@ class PendingRead extends Waiter<Uint8Array> {
     /** readline(): a line over the limit is dropped; EOF returns what is left. */
     readonly line = false,
   ) {
-    super(loop, reader, undefined);
+    super(loop, reader);
   }
 }
 
