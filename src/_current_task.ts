@@ -178,40 +178,68 @@ let askedFrame: NodeTaskFrame | null = null;
 
 /**
  * A task's frame on Node: what an `AsyncContextFrame` answers, for the
- * library's storage (the task) and for the creator's other storages
- * (`values`, Node's own frame, never another task frame: a task does not
- * keep its creator alive).
+ * library's storage (the task); `NodeTaskFrameWithValues` answers for the
+ * creator's other storages too. Never built on another task frame: a task
+ * does not keep its creator alive.
  */
 class NodeTaskFrame {
-  constructor(
-    readonly task: Task<unknown>,
-    readonly values: ReadonlyMap<unknown, unknown> | undefined,
-  ) {}
+  constructor(readonly task: Task<unknown>) {}
+
+  /** The creator's other storages, if any (Node's own frame). */
+  _creatorValues(): ReadonlyMap<unknown, unknown> | undefined {
+    return undefined;
+  }
 
   has(key: unknown): boolean {
     askedFrame = this;
-    return key === storage || (this.values !== undefined && this.values.has(key));
+    return key === storage;
   }
 
   get(key: unknown): unknown {
     askedFrame = this;
-    return key === storage ? this.task : this.values?.get(key);
+    return key === storage ? this.task : undefined;
   }
 
   *[Symbol.iterator](): IterableIterator<[unknown, unknown]> {
-    if (this.values !== undefined) {
-      for (const entry of this.values) if (entry[0] !== storage) yield entry;
-    }
     yield [storage, this.task];
   }
 
   /** `AsyncLocalStorage.disable()`: Node deletes the storage from the current frame. */
-  disable(key: unknown): void {
-    const values = this.values as
-      | { disable?(key: unknown): void; delete?(key: unknown): void }
-      | undefined;
-    if (values?.disable !== undefined) values.disable(key);
-    else values?.delete?.(key);
+  disable(_key: unknown): void {}
+}
+
+/** A task's frame on Node whose creator had other storages: they answer too. */
+class NodeTaskFrameWithValues extends NodeTaskFrame {
+  readonly #values: ReadonlyMap<unknown, unknown>;
+
+  constructor(task: Task<unknown>, values: ReadonlyMap<unknown, unknown>) {
+    super(task);
+    this.#values = values;
+  }
+
+  override _creatorValues(): ReadonlyMap<unknown, unknown> {
+    return this.#values;
+  }
+
+  override has(key: unknown): boolean {
+    askedFrame = this;
+    return key === storage || this.#values.has(key);
+  }
+
+  override get(key: unknown): unknown {
+    askedFrame = this;
+    return key === storage ? this.task : this.#values.get(key);
+  }
+
+  override *[Symbol.iterator](): IterableIterator<[unknown, unknown]> {
+    for (const entry of this.#values) if (entry[0] !== storage) yield entry;
+    yield [storage, this.task];
+  }
+
+  override disable(key: unknown): void {
+    const values = this.#values as { disable?(key: unknown): void; delete?(key: unknown): void };
+    if (values.disable !== undefined) values.disable(key);
+    else values.delete?.(key);
   }
 }
 
@@ -238,7 +266,7 @@ function nodeTracking(): Tracking | null {
   // The creator's values without the library's own entry, which a user's
   // run() inside a task copies: a task must not keep its creator alive.
   const valuesOf = (creator: CreatorContext): ReadonlyMap<unknown, unknown> | undefined => {
-    if (creator instanceof NodeTaskFrame) return creator.values;
+    if (creator instanceof NodeTaskFrame) return creator._creatorValues();
     if (creator === NO_FRAME) return undefined;
     const values = creator as ReadonlyMap<unknown, unknown>;
     if (!values.has(storage)) return values;
@@ -258,7 +286,13 @@ function nodeTracking(): Tracking | null {
     name: "Node frames",
     currentTask: () => storage.getStore(),
     capture: () => current() ?? NO_FRAME,
-    runIn: (task, creator, body) => inNodeFrame(new NodeTaskFrame(task, valuesOf(creator)), body),
+    runIn(task, creator, body) {
+      const values = valuesOf(creator);
+      const frame = values === undefined
+        ? new NodeTaskFrame(task)
+        : new NodeTaskFrameWithValues(task, values);
+      return inNodeFrame(frame, body);
+    },
     resume: (context, body) => inNodeFrame(context === NO_FRAME ? undefined : context, body),
     callbackContext: () => new AsyncResource("asyncio-ts.callback"),
   };
