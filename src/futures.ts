@@ -699,23 +699,28 @@ class Continuation extends Waiting implements Promise<unknown> {
   // until a chain asks for it. Otherwise the native promise (with its
   // resolvers while it is pending): chained first, or a rejection nobody
   // chained onto, made a rejected promise at once so that the host reports
-  // it as unhandled, as it would for a native then(). Six fields: every
-  // parked await holds one.
+  // it as unhandled, as it would for a native then(). #outcome holds the
+  // onFulfilled handler until the outcome arrives (the handlers are spent
+  // then): five fields, and every parked await holds one.
   #settlement: typeof FULFILLED | Chained | null = null;
-  #outcome: unknown = undefined;
+  #outcome: unknown;
+  #onRejected: ((reason: unknown) => unknown) | null | undefined;
 
   constructor(
     future: Future<unknown>,
     awaiter: Stepper | undefined,
-    readonly onFulfilled: ((value: unknown) => unknown) | null | undefined,
-    readonly onRejected: ((reason: unknown) => unknown) | null | undefined,
+    onFulfilled: ((value: unknown) => unknown) | null | undefined,
+    onRejected: ((reason: unknown) => unknown) | null | undefined,
   ) {
     super(future, awaiter);
+    this.#outcome = onFulfilled;
+    this.#onRejected = onRejected;
   }
 
   /** Call the handler; this promise follows it, as Promise.prototype.then does. */
   deliver(failed: boolean, value: unknown): void {
-    const handler = failed ? this.onRejected : this.onFulfilled;
+    const handler = failed ? this.#onRejected : this.#outcome;
+    this.#outcome = this.#onRejected = undefined;
     if (typeof handler === "function") {
       try {
         value = handler(value);
