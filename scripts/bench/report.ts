@@ -141,9 +141,12 @@ function workloadTable(workload: Workload, lines: ResultLine[]): string[] {
 
 type Verdict = { status: "met" | "not met" | "no data" | "n/a"; detail: string };
 
+/** The newest line of `impl` for `workload`: on the column's runtime (`find`), or on any (`findAny`). */
+type Finder = (workload: string, impl: string) => ResultLine | undefined;
+
 interface Target {
   label: string;
-  judge(find: (workload: string, impl: string) => ResultLine | undefined, runtime: string): Verdict;
+  judge(find: Finder, runtime: string, findAny: Finder): Verdict;
 }
 
 const noData = (detail = ""): Verdict => ({ status: "no data", detail });
@@ -160,6 +163,23 @@ function ratioTarget(id: string, label: string, ok: (ratio: number) => boolean):
       const ours = find(id, "asyncio-ts");
       if (!ours || ours.ratio === null) return noData();
       return verdict(ok(ours.ratio), formatRatio(ours.ratio, ours.unit));
+    },
+  };
+}
+
+/** Our ratio to the same-process floor against a bound that depends on the runtime. */
+function ratioTargetOn(
+  id: string,
+  label: string,
+  bound: { deno: number; node: number },
+): Target {
+  return {
+    label,
+    judge: (find, runtime) => {
+      const ours = find(id, "asyncio-ts");
+      if (!ours || ours.ratio === null) return noData();
+      const limit = runtime.startsWith("deno") ? bound.deno : bound.node;
+      return verdict(ours.ratio <= limit, `${formatRatio(ours.ratio, ours.unit)}, bound ${limit}x`);
     },
   };
 }
@@ -214,6 +234,26 @@ export const TARGETS: Target[] = [
     },
   },
   ratioTarget("B8", "B8 memory-per-task at most 1.5x the floor's bytes", (r) => r <= 1.5),
+  ratioTargetOn("B1", "B1 within 6x (Deno) / 10x (Node 24) of the floor (issue 17)", {
+    deno: 6,
+    node: 10,
+  }),
+  ratioTargetOn("B5", "B5 within 2.5x (Deno) / 3.5x (Node 24) of the floor (issue 17)", {
+    deno: 2.5,
+    node: 3.5,
+  }),
+  {
+    label: "B8 memory-per-task at most CPython asyncio's (issue 17)",
+    judge: (find, _runtime, findAny) => {
+      const ours = find("B8", "asyncio-ts");
+      const cpython = findAny("B8", "cpython asyncio");
+      if (!ours || !cpython) return noData(ours ? "no CPython line" : "");
+      return verdict(
+        ours.median <= cpython.median,
+        `${formatValue(ours.median, ours.unit)} vs ${formatValue(cpython.median, cpython.unit)}`,
+      );
+    },
+  },
   ratioTarget("B10", "B10 subprocess at least 0.9x the floor's speed", (r) => r <= 1 / 0.9),
 ];
 
@@ -239,7 +279,10 @@ function targetsTable(lines: ResultLine[]): string[] {
     const cells = runtimes.map((runtime) => {
       const find = (workload: string, impl: string) =>
         lines.find((l) => l.workload === workload && l.impl === impl && l.runtime === runtime);
-      const { status, detail } = target.judge(find, runtime);
+      const findAny = (workload: string, impl: string) =>
+        lines.filter((l) => l.workload === workload && l.impl === impl)
+          .sort((a, b) => b.date.localeCompare(a.date))[0];
+      const { status, detail } = target.judge(find, runtime, findAny);
       if (status === "met" || status === "not met") judged++;
       if (status === "met") met++;
       const label = status === "not met" ? "**not met**" : status;
