@@ -56,6 +56,7 @@ function steppingTracking() {
     currentTask: () => lastStarted?.getLoop()._stepping ?? undefined,
     capture: () => NO_FRAME,
     runIn: (task, _creator, body) => (lastStarted = task, body()),
+    resume: (_context, body) => body(),
     callbackContext: () => ({ runInAsyncScope: (f, self, ...args) => f.apply(self, args) }),
   };
 }
