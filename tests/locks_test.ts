@@ -1,6 +1,7 @@
 // Lock, Event, Condition, Semaphore, BoundedSemaphore: asyncio's behaviour,
 // orderings counted in loop iterations (sleep(0)), on a virtual clock.
 // Many cases follow CPython's Lib/test/test_asyncio/test_locks.py.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -262,6 +263,47 @@ describe("Lock", () => {
       assert.ok(await failure(task) instanceof CancelledError);
       assert.equal(lock.locked(), false);
       assert.equal(getRunningLoop().time(), 1);
+    }));
+
+  it("with() that had to wait runs its body in the calling task, in its context", () =>
+    runVirtual(async () => {
+      const lock = new Lock();
+      const semaphore = new Semaphore(1);
+      const user = new AsyncLocalStorage<string>();
+      await lock.acquire();
+      await semaphore.acquire();
+      const seen: string[] = [];
+      const body = (tag: string) => async () => {
+        seen.push(`${tag} ${currentTask()?.getName()} ${user.getStore()}`);
+        await sleep(1);
+        seen.push(`${tag} after ${currentTask()?.getName()} ${user.getStore()}`);
+        return tag;
+      };
+      const viaLock = user.run("L", () => createTask({ name: "a" }, () => lock.with(body("lock"))));
+      const viaSemaphore = user.run(
+        "S",
+        () => createTask({ name: "b" }, () => semaphore.with(body("sem"))),
+      );
+      await sleep(0);
+      lock.release();
+      semaphore.release();
+      assert.deepEqual(await gather(viaLock, viaSemaphore), ["lock", "sem"]);
+      assert.deepEqual(seen, [
+        "lock a L",
+        "sem b S",
+        "lock after a L",
+        "sem after b S",
+      ]);
+      // A cancel while such a body runs reaches its await and releases.
+      await lock.acquire();
+      const waiting = createTask(() => lock.with(() => sleep(3600)));
+      await sleep(0);
+      lock.release();
+      await sleep(0); // the grant step ran first: the body holds the lock
+      assert.ok(lock.locked());
+      waiting.cancel();
+      assert.ok(await failure(waiting) instanceof CancelledError);
+      assert.equal(lock.locked(), false);
     }));
 
   it("with() cancelled while waiting neither runs the body nor releases", () =>
