@@ -847,8 +847,8 @@ class BodyWait extends Waiting {
 }
 
 /**
- * A `_wait()`: settles the native promise the library awaits. Four fields: a
- * task parked on a lock or a semaphore inside `with()` holds one.
+ * A `_wait()`: settles the native promise the library awaits (a TaskGroup's
+ * exit, a library coroutine's inner wait).
  */
 class NativeWait extends Waiting {
   constructor(
@@ -869,21 +869,21 @@ class NativeWait extends Waiting {
  * A `_waitThen()`: resumes the calling code with its continuation, in its
  * context, and settles the native promise it was handed with the outcome.
  */
-class ResumingWait extends Waiting {
+class ResumingWait extends NativeWait {
   constructor(
     future: Future<unknown>,
     awaiter: Stepper | undefined,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (reason: unknown) => void,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
     readonly context: CreatorContext,
     readonly onDone: (first: unknown, second: unknown) => unknown,
     readonly first: unknown,
     readonly second: unknown,
   ) {
-    super(future, awaiter);
+    super(future, awaiter, resolve, reject);
   }
 
-  deliver(failed: boolean, value: unknown): void {
+  override deliver(failed: boolean, value: unknown): void {
     if (failed) {
       this.reject(value);
       return;
