@@ -141,7 +141,7 @@ export class Task<T = unknown> extends Future<T> {
   // copied. Most tasks take none or one, and their rest array then dies
   // young instead of living as long as the task waits.
   #args: unknown = NO_ARGUMENTS;
-  // Until the first step: its creator's context, captured (see #init).
+  // Until the first step: its creator's context, captured (see _init).
   #context: CreatorContext | null = null;
 
   /**
