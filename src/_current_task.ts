@@ -29,10 +29,11 @@
  *   (`AsyncContextFrame`), which `AsyncLocalStorage.run` copies whole for
  *   every task (184 bytes, and a second copy to restore the first). Node
  *   reads a frame only through `has`, `get`, iteration (when a storage's
- *   `run()` copies it) and `disable`, so a task's frame is a two-field
- *   object that answers those for the task and its creator's values, set
- *   current by an `AsyncResource` whose frame is swapped before each first
- *   step (`runInAsyncScope` is the public way to make a frame current).
+ *   `run()` copies it) and `disable`, so a task's frame is a one-field
+ *   object that answers those for the task (two fields when the creator
+ *   had storages of its own), set current by an `AsyncResource` whose frame
+ *   is swapped before each first step (`runInAsyncScope` is the public way
+ *   to make a frame current).
  *   Capturing the creator's context is free when the creator runs in a
  *   task's frame (`getStore()` asks the frame, which notes itself), else an
  *   `AsyncResource` is made to read the frame.
@@ -42,6 +43,10 @@
  *   first step runs inside its `runInAsyncScope`, with `enterWith(task)`.
  *   On Node 20 and 22 without the flag, async hooks make every await some
  *   2.5-3x slower.
+ *
+ * A captured context also resumes the code that captured it
+ * (`captureContext`, `resumeInContext`): a `with()` body after its wait
+ * runs in its task's own frame, made current again.
  *
  * Each probe runs the storages both ways round (a user's storage seen
  * through a task's frame, the task through the user's `run()`), so a
