@@ -121,6 +121,23 @@ export function checkMost(most, limit) {
   }
 }
 
+/**
+ * B5b's job, one for every contender so that they all run the same one: it
+ * holds its slot around one `await null` and returns its input; `most()` is
+ * how many ran at once, at most.
+ */
+export function countingJob() {
+  let running = 0;
+  let most = 0;
+  const job = async (input) => {
+    most = Math.max(most, ++running);
+    await null;
+    running--;
+    return input;
+  };
+  return { job, most: () => most };
+}
+
 // -- B8: memory per task ------------------------------------------------------
 //
 // RSS only grows back slowly once a heap has grown (a second round in the same

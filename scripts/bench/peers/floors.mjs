@@ -1,7 +1,7 @@
 // The raw-promise floors of WORKLOADS.md (no scheduler at all), measured in
 // each peer's own process so that the peer's ratio to its floor holds on a
 // noisy machine. Each returns the round's figure: ms, or B3's overhead in ms.
-import { checkMost, checkSum } from "./common.mjs";
+import { checkMost, checkSum, countingJob } from "./common.mjs";
 
 /** B1: Promise.all over N async functions that each `await null`. */
 export async function spawnGather(n) {
@@ -139,14 +139,7 @@ export async function semaphore(n) {
  */
 export async function mapLimited(inputs) {
   const start = performance.now();
-  let running = 0;
-  let most = 0;
-  const job = async (input) => {
-    most = Math.max(most, ++running);
-    await null;
-    running--;
-    return input;
-  };
+  const { job, most: mostAtOnce } = countingJob();
   const results = new Array(inputs.length);
   let next = 0;
   const worker = async () => {
@@ -159,7 +152,7 @@ export async function mapLimited(inputs) {
   for (let i = 0; i < 100; i++) workers.push(worker());
   await Promise.all(workers);
   const elapsed = performance.now() - start;
-  checkMost(most, 100);
+  checkMost(mostAtOnce(), 100);
   checkSum(results.reduce((a, b) => a + b, 0), inputs.length);
   return elapsed;
 }

@@ -2,7 +2,7 @@
 // raw-promise floor of each in the same process.
 // Run: node p_limit.mjs <B5|B5b> [--quick]
 import process from "node:process";
-import { checkMost, checkSum, emit, rounds, sizeOf, workload } from "./common.mjs";
+import { checkMost, checkSum, countingJob, emit, rounds, sizeOf, workload } from "./common.mjs";
 import * as floors from "./floors.mjs";
 
 // Imported at run time: installed on demand, not needed by `deno check scripts/`.
@@ -31,17 +31,10 @@ async function semaphore(n) {
 async function mapLimited(inputs) {
   const start = performance.now();
   const limit = pLimit(100);
-  let running = 0;
-  let most = 0;
-  const job = async (input) => {
-    most = Math.max(most, ++running);
-    await null;
-    running--;
-    return input;
-  };
+  const { job, most: mostAtOnce } = countingJob();
   const results = await limit.map(inputs, job);
   const elapsed = performance.now() - start;
-  checkMost(most, 100);
+  checkMost(mostAtOnce(), 100);
   checkSum(results.reduce((a, b) => a + b, 0), inputs.length);
   return elapsed;
 }

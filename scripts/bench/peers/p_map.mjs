@@ -1,7 +1,7 @@
 // p-map on B5b (map-limited) of WORKLOADS.md, beside the raw-promise floor
 // in the same process. Run: node p_map.mjs B5b [--quick]
 import process from "node:process";
-import { checkSum, emit, rounds, sizeOf, workload } from "./common.mjs";
+import { checkSum, countingJob, emit, rounds, sizeOf, workload } from "./common.mjs";
 import * as floors from "./floors.mjs";
 
 // Imported at run time: installed on demand, not needed by `deno check scripts/`.
@@ -12,19 +12,13 @@ let mostAtOnce = 0;
 /** B5b: `pMap(inputs, job, { concurrency: 100 })`, each job around one `await null`. */
 async function mapLimited(inputs) {
   const start = performance.now();
-  let running = 0;
-  let most = 0;
-  const job = async (input) => {
-    most = Math.max(most, ++running);
-    await null;
-    running--;
-    return input;
-  };
+  const { job, most: mostOf } = countingJob();
   const results = await pMap(inputs, job, { concurrency: 100 });
   const elapsed = performance.now() - start;
   // p-map starts each job a microtask or more after the previous one, so jobs
   // that only yield once end before the hundredth starts: fewer than 100 run
   // at once (about 50 measured), never more.
+  const most = mostOf();
   if (most > 100 || most < 2) throw new Error(`B5b: ${most} jobs at once, limit 100`);
   mostAtOnce = most;
   checkSum(results.reduce((a, b) => a + b, 0), inputs.length);
