@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   type EventLoop,
   type ExceptionContext,
+  type Executor,
   newEventLoop,
   run,
   type RunnerOptions,
@@ -43,4 +44,15 @@ export async function failure(awaitable: PromiseLike<unknown>): Promise<unknown>
 /** Yield `n` loop iterations. */
 export async function yields(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await sleep(0);
+}
+
+/** An Executor whose every job finishes when `release(value)` is called. */
+export function heldExecutor(): { executor: Executor; release: (value: number) => void } {
+  let release!: (value: number) => void;
+  const job = new Promise<number>((resolve) => (release = resolve));
+  const executor: Executor = {
+    submit: () => Object.assign(job.then((n) => n), { cancel: () => false }) as never,
+    shutdown: () => Promise.resolve(),
+  };
+  return { executor, release };
 }

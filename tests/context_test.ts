@@ -9,7 +9,6 @@ import {
   CancelledError,
   createTask,
   currentTask,
-  type Executor,
   gather,
   getRunningLoop,
   run,
@@ -19,7 +18,7 @@ import {
   timeout,
   TimeoutError,
 } from "../mod.ts";
-import { runVirtual } from "./_virtual.ts";
+import { heldExecutor, runVirtual } from "./_virtual.ts";
 import { contextTracking } from "../src/_current_task.ts";
 
 const user = new AsyncLocalStorage<string>();
@@ -126,12 +125,7 @@ describe("a callback's context", () => {
   it("is the adder's for a done callback, on an executor's future too", async () => {
     await runVirtual(async () => {
       const loop = getRunningLoop();
-      let release!: (value: number) => void;
-      const job = new Promise<number>((resolve) => (release = resolve));
-      const executor: Executor = {
-        submit: () => Object.assign(job.then((n) => n), { cancel: () => false }) as never,
-        shutdown: () => Promise.resolve(),
-      };
+      const { executor, release } = heldExecutor();
       const future = loop.runInExecutor(executor, () => 1);
       const got: string[] = [];
       user.run("adder", () => future.addDoneCallback(() => got.push(`done ${seen()}`)));

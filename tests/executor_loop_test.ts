@@ -8,6 +8,7 @@ import {
   Future,
   getRunningLoop,
   run,
+  type RunnerOptions,
   RuntimeError,
   Task,
   toThread,
@@ -15,6 +16,23 @@ import {
 } from "../mod.ts";
 import { captureReports, runVirtual } from "./_virtual.ts";
 import { needsTypeScriptRuntime, runProgram } from "./_subprocess.ts";
+
+/**
+ * `run()` of an empty main with a default executor whose shutdown never
+ * ends (a job that never finishes): the executor, the loop and its reports.
+ */
+async function runWithStuckExecutor(options: RunnerOptions = {}) {
+  const executor = new ManualExecutor();
+  executor.shutdown = () => new Promise(() => {});
+  let reports!: ReturnType<typeof captureReports>;
+  let loop!: ReturnType<typeof getRunningLoop>;
+  await runVirtual(() => {
+    loop = getRunningLoop();
+    loop.setDefaultExecutor(executor);
+    reports = captureReports(loop);
+  }, options);
+  return { executor, loop, reports };
+}
 
 /** An executor that runs nothing: jobs settle when the test says so. */
 class ManualExecutor implements Executor {
@@ -109,15 +127,7 @@ describe("loop.runInExecutor()", () => {
   });
 
   it("run() waits for the default executor 300 s at most, then reports CPython's warning", async () => {
-    const executor = new ManualExecutor();
-    executor.shutdown = () => new Promise(() => {}); // a job that never ends
-    let reports!: ReturnType<typeof captureReports>;
-    let loop!: ReturnType<typeof getRunningLoop>;
-    await runVirtual(() => {
-      loop = getRunningLoop();
-      loop.setDefaultExecutor(executor);
-      reports = captureReports(loop);
-    });
+    const { executor, loop, reports } = await runWithStuckExecutor();
     assert.equal(loop.time(), 300);
     assert.deepEqual(reports.map((report) => report.message), [
       "The executor did not finishing joining its threads within 300 seconds.",
@@ -126,15 +136,7 @@ describe("loop.runInExecutor()", () => {
   });
 
   it("run() takes the bound from executorShutdownTimeout", async () => {
-    const executor = new ManualExecutor();
-    executor.shutdown = () => new Promise(() => {});
-    let reports!: ReturnType<typeof captureReports>;
-    let loop!: ReturnType<typeof getRunningLoop>;
-    await runVirtual(() => {
-      loop = getRunningLoop();
-      loop.setDefaultExecutor(executor);
-      reports = captureReports(loop);
-    }, { executorShutdownTimeout: 5 });
+    const { loop, reports } = await runWithStuckExecutor({ executorShutdownTimeout: 5 });
     assert.equal(loop.time(), 5);
     assert.match(String(reports[0].message), /within 5 seconds/);
   });

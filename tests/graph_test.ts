@@ -5,7 +5,6 @@ import {
   allTasks,
   captureCallGraph,
   createTask,
-  type Executor,
   formatCallGraph,
   formatTaskTree,
   type Future,
@@ -23,7 +22,7 @@ import {
   timeout,
   waitFor,
 } from "../mod.ts";
-import { runVirtual } from "./_virtual.ts";
+import { heldExecutor, runVirtual } from "./_virtual.ts";
 
 /** The names of the tasks on the path from `graph` up to its first root. */
 function chain(graph: FutureCallGraph | null): string[] {
@@ -104,12 +103,7 @@ describe("captureCallGraph()", () => {
   it("shows the task waiting on a queue's get, a lock's acquire and an executor's future", async () => {
     await runVirtual(async () => {
       const loop = getRunningLoop();
-      let release!: (value: number) => void;
-      const job = new Promise<number>((resolve) => (release = resolve));
-      const executor: Executor = {
-        submit: () => Object.assign(job.then((n) => n), { cancel: () => false }) as never,
-        shutdown: () => Promise.resolve(),
-      };
+      const { executor, release } = heldExecutor();
       const queue = new Queue<number>();
       const lock = new Lock();
       await lock.acquire();
