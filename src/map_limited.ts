@@ -226,31 +226,41 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
         try {
           await this.#wakeup;
         } catch (error) {
-          // The consumer was cancelled: stop the jobs, then wait for them.
-          if (!(error instanceof CancelledError)) throw error;
-          cancelled ??= error;
-          this.#abort(null);
+          const stop = this.#callerCancelled(error);
+          cancelled ??= stop;
         }
       }
     } finally {
       this.#nextPending = false;
     }
     this.#wakeup = null;
-    this.#state = "finished";
-    this.#completed.clear();
-    this.#finish(cancelled);
-    return DONE;
+    return this.#end(cancelled);
   }
 
   /** `break` out of `for await`: cancel what runs, wait for it, drop the results not taken. */
   async #return(): Promise<IteratorResult<R, undefined>> {
     if (this.#state === "finished") return DONE;
     this.#abort(null);
-    const cancelled = await this.#waitUntilOver();
+    return this.#end(await this.#waitUntilOver());
+  }
+
+  /** The iteration is over: drop the results not taken, raise what ended the map. */
+  #end(cancelled: unknown): IteratorResult<R, undefined> {
     this.#state = "finished";
     this.#completed.clear();
     this.#finish(cancelled);
     return DONE;
+  }
+
+  /**
+   * The caller was cancelled while it waited (else `error` is rethrown):
+   * stop the jobs, and return the CancelledError, to raise once they all
+   * stopped.
+   */
+  #callerCancelled(error: unknown): CancelledError {
+    if (!(error instanceof CancelledError)) throw error;
+    this.#abort(null);
+    return error;
   }
 
   /**
@@ -265,9 +275,8 @@ export class MapLimited<R> implements PromiseLike<R[]>, AsyncIterable<R> {
       try {
         await this.#wakeup;
       } catch (error) {
-        if (!(error instanceof CancelledError)) throw error;
-        cancelled ??= error;
-        this.#abort(null);
+        const stop = this.#callerCancelled(error);
+        cancelled ??= stop;
       }
     }
     this.#wakeup = null;
