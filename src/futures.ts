@@ -721,15 +721,8 @@ class Continuation extends Waiting implements Promise<unknown> {
   deliver(failed: boolean, value: unknown): void {
     const handler = failed ? this.#onRejected : this.#outcome;
     this.#outcome = this.#onRejected = undefined;
-    if (typeof handler === "function") {
-      try {
-        value = handler(value);
-        failed = false;
-      } catch (error) {
-        value = error;
-        failed = true;
-      }
-    }
+    value = runHandler(handler, failed, value);
+    failed = handlerFailed;
     // Delivered once: nothing settled yet, at most chained.
     const chained = this.#settlement as Chained | null;
     if (chained !== null) {
@@ -815,17 +808,30 @@ function thenDone(
     failed = true;
     value = error;
   }
-  const handler = failed ? onRejected : onFulfilled;
-  if (typeof handler === "function") {
-    try {
-      value = (handler as (value: unknown) => unknown)(value);
-      failed = false;
-    } catch (error) {
-      failed = true;
-      value = error;
-    }
+  value = runHandler(failed ? onRejected : onFulfilled, failed, value);
+  return handlerFailed ? Promise.reject(value) : Promise.resolve(value);
+}
+
+// Whether runHandler's outcome is a failure: its second result, a handoff
+// (see tasks.ts) read at once by the caller.
+let handlerFailed = false;
+
+/**
+ * What `Promise.prototype.then` does with an outcome: call `handler` with
+ * it, if there is one (a throw is a failure), else pass it on. Returns the
+ * value, and leaves whether it is a failure in `handlerFailed`.
+ */
+function runHandler(handler: unknown, failed: boolean, value: unknown): unknown {
+  handlerFailed = failed;
+  if (typeof handler !== "function") return value;
+  try {
+    const result = (handler as (value: unknown) => unknown)(value);
+    handlerFailed = false;
+    return result;
+  } catch (error) {
+    handlerFailed = true;
+    return error;
   }
-  return failed ? Promise.reject(value) : Promise.resolve(value);
 }
 
 /** Whether `value` has a `then` method (a promise or another thenable). */
