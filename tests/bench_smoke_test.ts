@@ -61,7 +61,8 @@ describe("without_context.ts", () => {
       "run",
       "-A",
       "scripts/bench/without_context.ts",
-      "100",
+      // More tasks than B5's 100 slots, so that some wait in with().
+      "300",
     ]);
     assert.equal(code, 0, stderr);
     assert.match(
